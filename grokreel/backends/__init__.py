@@ -1,0 +1,37 @@
+"""Video backends behind one protocol: `animatic` (offline drafts) and, with FAL_KEY, `fal`."""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import PlanError
+from .base import Backend, MediaInput, Progress, RenderRequest, RenderResult
+
+__all__ = ["Backend", "MediaInput", "Progress", "RenderRequest", "RenderResult", "available",
+           "default_backend", "make_backend"]
+
+
+def available() -> list[str]:
+    names = ["animatic"]
+    try:
+        from . import fal  # noqa: F401
+    except ImportError:
+        return names
+    return names + ["fal"]
+
+
+def default_backend() -> str:
+    """`fal` when FAL_KEY is set (and the fal backend is installed), else the offline animatic."""
+    return "fal" if os.environ.get("FAL_KEY") and "fal" in available() else "animatic"
+
+
+def make_backend(name: str) -> Backend:
+    if name == "animatic":
+        from .animatic import AnimaticBackend
+
+        return AnimaticBackend()
+    if name == "fal" and "fal" in available():
+        from .fal import FalBackend  # type: ignore[attr-defined]
+
+        return FalBackend.from_env()
+    raise PlanError(f"unknown backend `{name}`; available: {', '.join(available())}")

@@ -1,0 +1,97 @@
+"""The offline animatic backend: draft clips that follow the API's contract, made on this machine.
+
+It answers each endpoint as the API would (sizes, durations, extend = source + extension, edit
+truncated to 8 s) so a storyboard's structure, timing and cut can be checked before money is spent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from .. import api
+from ..errors import BackendError, MediaError
+from ..plan import film_size, nearest_aspect
+from .base import MediaInput, Progress, RenderRequest, RenderResult
+
+__all__ = ["AnimaticBackend"]
+
+
+class AnimaticBackend:
+    """Renders every endpoint locally and deterministically (same request → same bytes)."""
+
+    name = "animatic"
+
+    async def render(self, request: RenderRequest, workdir: Path, progress: Progress) -> RenderResult:
+        progress("drafting")
+        dest = workdir / f"{request.job_id}.mp4"
+        try:
+            await asyncio.to_thread(_render, request, dest)
+        except MediaError as exc:
+            raise BackendError(str(exc), shot=request.shot, endpoint=request.endpoint_id) from None
+        from ..media.probe import probe
+
+        info = probe(dest)
+        video = {"url": dest.as_uri(), "content_type": "video/mp4", "file_name": dest.name,
+                 "file_size": info.size, "width": info.width, "height": info.height,
+                 "fps": info.fps, "duration": info.duration, "num_frames": info.num_frames}
+        api.VideoFile.model_validate(video)
+        return RenderResult(dest, video)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _media(request: RenderRequest, ref: str) -> MediaInput:
+    try:
+        return request.media[ref]
+    except KeyError:
+        raise MediaError(f"the animatic backend needs local media; cannot fetch {ref}") from None
+
+
+def _render(request: RenderRequest, dest: Path) -> None:
+    from ..media import animatic
+    from ..media.probe import probe
+
+    data: dict[str, Any] = request.input
+    seed = f"{request.key}"
+    prompt = data["prompt"]
+    if request.endpoint in ("edit-video", "extend-video"):
+        source = _media(request, data["video_url"]).path
+        if request.endpoint == "extend-video":
+            animatic.render_extend(dest, prompt=prompt, source=source, duration=data["duration"],
+                                   seed=seed)
+            return
+        info = probe(source)
+        aspect = nearest_aspect(info.width, info.height)
+        resolution = "480p" if data["resolution"] == "auto" else data["resolution"]
+        width, height = film_size(resolution, aspect)
+        animatic.render_edit(dest, prompt=prompt, source=source, width=width, height=height,
+                             max_duration=api.EDIT_MAX_SOURCE_SECONDS, seed=seed)
+        return
+    aspect = data["aspect_ratio"]
+    common: dict[str, Any] = {"prompt": prompt, "duration": data["duration"], "seed": seed}
+    if request.endpoint == "image-to-video":
+        image = _media(request, data["image_url"]).path
+        if aspect == "auto":
+            aspect = _image_aspect(image)
+        width, height = film_size(data["resolution"], aspect)
+        animatic.render_image(dest, image=image, width=width, height=height, **common)
+    elif request.endpoint == "reference-to-video":
+        images = [_media(request, ref).path for ref in data["reference_image_urls"]]
+        width, height = film_size(data["resolution"], aspect)
+        animatic.render_references(dest, images=images, width=width, height=height, **common)
+    else:
+        width, height = film_size(data["resolution"], aspect)
+        animatic.render_text(dest, width=width, height=height, **common)
+
+
+def _image_aspect(path: Path) -> str:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return nearest_aspect(*image.size)
+    except OSError as exc:
+        raise MediaError(f"cannot read image {path.name}: {exc}") from None

@@ -1,0 +1,66 @@
+"""The one small protocol every video backend speaks (like an httpx transport).
+
+A backend receives a RenderRequest — endpoint, the normalized API input, and the local or remote
+media its references point at — and returns a RenderResult: a local video file plus the API's video
+metadata. Everything above this interface is testable without a network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+__all__ = ["Backend", "MediaInput", "Progress", "RenderRequest", "RenderResult"]
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class MediaInput:
+    """Content a request refers to: a verified local file, and a remote URL when one is known."""
+
+    ref: str
+    path: Path
+    sha256: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """One paid (or, offline, drafted) API call: ``input`` holds refs that ``media`` resolves."""
+
+    job_id: str
+    shot: str
+    endpoint: str  # short name, e.g. "text-to-video"
+    endpoint_id: str  # "xai/grok-imagine-video/text-to-video"
+    input: dict[str, Any]
+    media: dict[str, MediaInput]
+    key: str
+    take: int = 1
+
+
+@dataclass
+class RenderResult:
+    """A rendered clip in a local file, with what the API said about it."""
+
+    path: Path
+    video: dict[str, Any]
+    request_id: str | None = None
+    source_url: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Backend(Protocol):
+    """A video backend. ``render`` must leave no paid work unrecorded (see the fal backend)."""
+
+    name: str
+
+    async def render(self, request: RenderRequest, workdir: Path, progress: Progress) -> RenderResult:
+        """Render ``request`` into a file inside ``workdir``."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections; called once at the end of a build."""
+        ...

@@ -1,0 +1,152 @@
+"""The `grokreel` command line: validate, plan, build, graph. User mistakes never show a traceback."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .errors import GrokreelError, StoryboardError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+storyboard_arg = click.argument("storyboard", type=click.Path(path_type=Path))
+cache_opt = click.option("--cache-dir", type=click.Path(path_type=Path),
+                         help="Cache folder (default: .grokreel next to the storyboard, "
+                              "or $GROKREEL_CACHE_DIR).")
+backend_opt = click.option("--backend", type=click.Choice(["animatic", "fal"]),
+                           help="Render backend (default: fal when FAL_KEY is set, else animatic).")
+json_opt = click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+
+
+def friendly(func: F) -> F:
+    """Turn grokreel's errors into a message and exit status 1; Ctrl-C into status 130."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except StoryboardError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
+        except GrokreelError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted: finished clips are kept in the cache; build again to resume",
+                       err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@click.version_option(package_name="grokreel")
+def main() -> None:
+    """grokreel: make for AI films. Storyboards in YAML, rendered with Grok Imagine Video."""
+
+
+@main.command()
+@storyboard_arg
+@friendly
+def validate(storyboard: Path) -> None:
+    """Check a storyboard and report every problem with FILE:LINE:COL."""
+    from .plan import compile_file
+
+    plan = compile_file(storyboard)
+    for warning in plan.warnings:
+        click.echo(str(warning), err=True)
+    shots = len(plan.final)
+    click.echo(f"{storyboard}: ok ({shots} shot(s), {plan.graph.number_of_nodes()} job(s))")
+
+
+@main.command()
+@storyboard_arg
+@cache_opt
+@backend_opt
+@json_opt
+@friendly
+def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json: bool) -> None:
+    """Show what a build would do, node by node, and why."""
+    from .build import open_project
+    from .report import plan_json, plan_table
+
+    project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
+    statuses = project.status()
+    if as_json:
+        click.echo(json.dumps(plan_json(project.plan, statuses, project.backend), indent=2))
+        return
+    for warning in project.plan.warnings:
+        click.echo(str(warning), err=True)
+    click.echo(f"plan for {storyboard} on the {project.backend} backend:")
+    plan_table(statuses, sys.stdout)
+
+
+@main.command()
+@storyboard_arg
+@click.argument("shots", nargs=-1)
+@click.option("-j", "--jobs", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="How many jobs may run at once.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write the film.")
+@cache_opt
+@backend_opt
+@json_opt
+@friendly
+def build(storyboard: Path, shots: tuple[str, ...], jobs: int, output: Path | None,
+          cache_dir: Path | None, backend: str | None, as_json: bool) -> None:
+    """Render what changed and assemble the film. With SHOTS, render just those (no cut)."""
+    from .build import open_project
+    from .errors import BuildFailed
+    from .report import ConsoleListener, build_json
+
+    project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
+    for warning in project.plan.warnings:
+        click.echo(str(warning), err=True)
+    listener = ConsoleListener(total=project.plan.graph.number_of_nodes())
+    result = project.build(jobs=jobs, targets=list(shots) or None, output=output,
+                           listener=listener)
+    if as_json:
+        click.echo(json.dumps(build_json(result), indent=2))
+    summary = (f"{result.count('rendered')} rendered, {result.count('cached')} cached, "
+               f"{result.count('failed')} failed, {result.count('skipped')} skipped")
+    click.echo(f"{summary}" + (f"; film: {result.output}" if result.output else ""), err=True)
+    if not result.ok:
+        raise BuildFailed({o.job.id: o.error or "" for o in result.outcomes.values()
+                           if o.status == "failed"})
+
+
+@main.command()
+@storyboard_arg
+@click.option("--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot",
+              show_default=True)
+@friendly
+def graph(storyboard: Path, fmt: str) -> None:
+    """Print the job graph as Graphviz DOT or Mermaid."""
+    from .plan import compile_file
+
+    plan = compile_file(storyboard)
+    click.echo(_mermaid(plan) if fmt == "mermaid" else _dot(plan))
+
+
+def _label(job: Any) -> str:
+    return f"{job.id}\\n{job.endpoint or job.kind}"
+
+
+def _dot(plan: Any) -> str:
+    lines = ["digraph grokreel {", "  rankdir=LR;", "  node [shape=box];"]
+    lines += [f'  "{job.id}" [label="{_label(job)}"];' for job in plan.jobs()]
+    lines += [f'  "{a}" -> "{b}";' for a, b in plan.graph.edges]
+    return "\n".join(lines + ["}"])
+
+
+def _mermaid(plan: Any) -> str:
+    ids = {job.id: f"n{i}" for i, job in enumerate(plan.jobs())}
+    lines = ["flowchart LR"]
+    lines += [f'  {ids[job.id]}["{job.id}<br/>{job.endpoint or job.kind}"]' for job in plan.jobs()]
+    lines += [f"  {ids[a]} --> {ids[b]}" for a, b in plan.graph.edges]
+    return "\n".join(lines)

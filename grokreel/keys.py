@@ -1,0 +1,61 @@
+"""Cache keys: SHA-256 over canonical JSON of everything that decides a job's output.
+
+A key holds the key-schema version, the backend (for rendered jobs), the endpoint, the normalized
+request with every media reference replaced by the content hash it points at, and the take. Names,
+notes, titles and the cut's order are not in a shot's key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .plan import Job
+from .store import canonical_json, sha256_file
+
+__all__ = ["KEY_SCHEMA", "FileHashes", "job_key", "resolve_refs"]
+
+KEY_SCHEMA = 1
+
+
+class FileHashes:
+    """Hashes of local input files, memoized by (size, mtime) for the length of a process."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Path, tuple[int, int, str]] = {}
+
+    def __call__(self, path: Path) -> str:
+        stat = path.stat()
+        cached = self._seen.get(path)
+        if cached and cached[:2] == (stat.st_size, stat.st_mtime_ns):
+            return cached[2]
+        sha = sha256_file(path)
+        self._seen[path] = (stat.st_size, stat.st_mtime_ns, sha)
+        return sha
+
+
+def resolve_refs(value: Any, resolve: Callable[[str], str]) -> Any:
+    """Replace every ``job:``/``file:`` reference inside ``value`` with ``resolve(ref)``."""
+    if isinstance(value, str) and value.startswith(("job:", "file:")):
+        return resolve(value)
+    if isinstance(value, list):
+        return [resolve_refs(v, resolve) for v in value]
+    if isinstance(value, dict):
+        return {k: resolve_refs(v, resolve) for k, v in value.items()}
+    return value
+
+
+def job_key(job: Job, backend: str, resolve: Callable[[str], str], engine: str = "") -> str:
+    """The job's cache key; ``resolve`` maps a reference to ``sha256:…`` of its content."""
+    payload: dict[str, Any] = {
+        "schema": KEY_SCHEMA,
+        "kind": job.kind,
+        "request": resolve_refs(job.request, resolve),
+    }
+    if job.endpoint:  # rendered by a backend: the backend and endpoint decide the output
+        payload |= {"backend": backend, "endpoint": job.endpoint_id, "take": job.take}
+    if engine:
+        payload["engine"] = engine
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()

@@ -1,0 +1,75 @@
+"""Reporters: the stable JSON summaries scripts depend on, and the human-readable console lines."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+from .build import BuildResult
+from .execute import Outcome
+from .plan import Job, Plan
+from .state import NodeStatus
+
+__all__ = ["ConsoleListener", "build_json", "plan_json", "plan_table"]
+
+
+def _duration(job: Job, record: dict[str, Any] | None = None) -> float | None:
+    video = (record or {}).get("video") or {}
+    return video.get("duration", job.duration)
+
+
+def build_json(result: BuildResult) -> dict[str, Any]:
+    """`build --json`: names are a stable interface."""
+    nodes = [{"id": o.job.id, "kind": o.job.kind, "endpoint": o.job.endpoint_id, "status": o.status,
+              "key": o.key, "output_sha256": o.output, "duration": _duration(o.job, o.record),
+              **({"error": o.error} if o.error else {})}
+             for o in result.outcomes.values()]
+    return {"output": str(result.output) if result.output else None,
+            "rendered": result.count("rendered"), "cached": result.count("cached"),
+            "failed": result.count("failed"), "skipped": result.count("skipped"),
+            "warnings": result.warnings, "nodes": nodes}
+
+
+def plan_json(plan: Plan, statuses: list[NodeStatus], backend: str) -> dict[str, Any]:
+    """`plan --json`: names are a stable interface."""
+    nodes = [{"id": s.job.id, "kind": s.job.kind, "endpoint": s.job.endpoint_id,
+              "status": s.status, "reasons": s.reasons, "key": s.key,
+              "duration": s.job.duration}
+             for s in statuses]
+    return {"storyboard": str(plan.path), "backend": backend, "output": str(plan.output),
+            "warnings": [str(w) for w in plan.warnings], "nodes": nodes}
+
+
+def plan_table(statuses: list[NodeStatus], out: TextIO) -> None:
+    width = max(len(s.job.id) for s in statuses)
+    for s in statuses:
+        what = s.job.endpoint or s.job.kind
+        why = f"  ({'; '.join(s.reasons)})" if s.reasons else ""
+        out.write(f"  {s.status:<7} {s.job.id:<{width}}  {what}{why}\n")
+    todo = sum(1 for s in statuses if s.status != "cached")
+    out.write(f"{todo} of {len(statuses)} node(s) to run\n")
+
+
+class ConsoleListener:
+    """Plain progress lines (one per state change), for terminals and CI logs alike."""
+
+    def __init__(self, out: TextIO = sys.stderr, total: int = 0):
+        self.out, self.total, self.done = out, total, 0
+        self.start = time.monotonic()
+
+    def __call__(self, event: Outcome | tuple[Job, str]) -> None:
+        if isinstance(event, tuple):
+            job, state = event
+            if state == "started":
+                self._line(f"… {job.id}: {job.endpoint or job.kind}")
+            return
+        self.done += 1
+        detail = f" ({event.seconds:.1f} s)" if event.status == "rendered" else ""
+        if event.error:
+            detail = f": {event.error}"
+        self._line(f"[{self.done}/{self.total}] {event.status} {event.job.id}{detail}")
+
+    def _line(self, text: str) -> None:
+        self.out.write(f"{time.monotonic() - self.start:6.1f}s {text}\n")
+        self.out.flush()

@@ -1,0 +1,1 @@
+"""The storyboard language: YAML source with positions → validated pydantic models."""

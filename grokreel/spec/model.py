@@ -1,0 +1,184 @@
+"""The storyboard language as pydantic models: what an author may write, before any cross-checks.
+
+Cross-references (shot and asset names, cycles, durations through chains) are the compiler's job;
+these models only check the shape and the value ranges of each key. See docs/storyboard.md.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..api import AspectRatio, Resolution
+
+__all__ = [
+    "Asset",
+    "CutItem",
+    "Defaults",
+    "MediaRef",
+    "Output",
+    "PostEdit",
+    "Shot",
+    "ShotKind",
+    "Storyboard",
+    "Transition",
+]
+
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+ShotKind = Literal["text", "image", "references", "edit", "extend"]
+FrameAt = Literal["first", "last"] | Annotated[float, Field(ge=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Defaults(_Strict):
+    """Values every shot gets unless it says otherwise."""
+
+    resolution: Resolution | None = None
+    aspect_ratio: AspectRatio | None = None
+    duration: Annotated[int, Field(ge=1, le=15)] | None = None
+
+
+class Asset(_Strict):
+    """A named input: a local file (relative to the storyboard) or a URL."""
+
+    path: str | None = None
+    url: str | None = None
+    kind: Literal["image", "video"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            is_url = value.startswith(("http://", "https://"))
+            return {"url": value} if is_url else {"path": value}
+        return value
+
+    @model_validator(mode="after")
+    def _one_place(self) -> Asset:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("an asset needs exactly one of `path` or `url`")
+        return self
+
+
+class MediaRef(_Strict):
+    """Where an input image or video comes from. A bare string is resolved by the compiler."""
+
+    name: str | None = None
+    shot: str | None = None
+    asset: str | None = None
+    path: str | None = None
+    url: str | None = None
+    frame: FrameAt | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> MediaRef:
+        given = [f for f in ("name", "shot", "asset", "path", "url") if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of `shot`, `asset`, `path` or `url`")
+        return self
+
+
+class PostEdit(_Strict):
+    """An edit-video pass applied to a generated shot's output."""
+
+    prompt: str
+    resolution: Literal["auto", "480p", "720p"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        return {"prompt": value} if isinstance(value, str) else value
+
+
+class Shot(_Strict):
+    """One shot. Its kind follows from its source key (`image`, `references`, `video`)."""
+
+    kind: ShotKind | None = None
+    prompt: str
+    image: MediaRef | None = None
+    references: list[str] | None = None
+    video: MediaRef | None = None
+    duration: int | None = None
+    resolution: Literal["auto", "480p", "720p"] | None = None
+    aspect_ratio: Literal["auto", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16"] | None = None
+    edit: PostEdit | None = None
+    take: Annotated[int, Field(ge=1)] = 1
+    vars: dict[str, Any] = Field(default_factory=dict)
+    title: str | None = None
+    note: str | None = None
+    caption: str | None = None
+
+    @property
+    def resolved_kind(self) -> ShotKind:
+        if self.kind:
+            return self.kind
+        if self.image is not None:
+            return "image"
+        if self.references is not None:
+            return "references"
+        return "text"
+
+
+class Transition(_Strict):
+    """How the film passes into a clip from the one before it."""
+
+    type: Literal["cut", "crossfade"] = "cut"
+    duration: Annotated[float, Field(ge=0, le=5)] = 0.5
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        return {"type": value} if isinstance(value, str) else value
+
+
+class CutItem(_Strict):
+    """One clip of the final film."""
+
+    shot: str
+    transition: Transition | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        return {"shot": value} if isinstance(value, str) else value
+
+
+class Output(_Strict):
+    """The final film's file and format."""
+
+    path: str | None = None
+    resolution: Resolution = "720p"
+    aspect_ratio: AspectRatio = "16:9"
+    fps: Annotated[int, Field(ge=1, le=60)] = 24
+    fit: Literal["letterbox", "crop"] = "letterbox"
+
+
+class Storyboard(_Strict):
+    """A whole storyboard file."""
+
+    version: Literal[1] = 1
+    title: str | None = None
+    note: str | None = None
+    defaults: Defaults = Field(default_factory=Defaults)
+    vars: dict[str, Any] = Field(default_factory=dict)
+    assets: dict[Name, Asset] = Field(default_factory=dict)
+    shots: dict[Name, Shot] = Field(min_length=1)
+    cut: list[CutItem] | None = None
+    output: Output = Field(default_factory=Output)
+
+    @field_validator("shots", mode="before")
+    @classmethod
+    def _shots_mapping(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            raise ValueError("`shots` is a mapping of shot name to shot, not a list")
+        return value
