@@ -68,7 +68,7 @@ class Store:
     """Blobs by hash and records by job key, under one cache folder."""
 
     def __init__(self, root: Path):
-        self.root = Path(root)
+        self.root = Path(root).resolve()
         self.objects = self.root / "objects"
         self.actions = self.root / "actions"
         self.scratch = self.root / "tmp"

@@ -33,7 +33,7 @@ class AnimaticBackend:
         from ..media.probe import probe
 
         info = probe(dest)
-        video = {"url": dest.as_uri(), "content_type": "video/mp4", "file_name": dest.name,
+        video = {"url": dest.resolve().as_uri(), "content_type": "video/mp4", "file_name": dest.name,
                  "file_size": info.size, "width": info.width, "height": info.height,
                  "fps": info.fps, "duration": info.duration, "num_frames": info.num_frames}
         api.VideoFile.model_validate(video)

@@ -41,8 +41,9 @@ def validate(source: Source) -> Storyboard:
     try:
         return Storyboard.model_validate(source.data)
     except ValidationError as exc:
-        diags = [_diagnostic(source, err) for err in exc.errors()]
-        raise StoryboardError(_dedupe(diags)) from None
+        errors = exc.errors()
+        diags = [_diagnostic(source, err) for err in errors]
+        raise StoryboardError(_dedupe(diags, [_clean_loc(e["loc"]) for e in errors])) from None
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> Loc:
@@ -109,11 +110,11 @@ def _suggest(key: Any, allowed: list[str]) -> str:
     return f"allowed keys here: {', '.join(allowed)}" if allowed else "remove it"
 
 
-def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
-    seen: set[tuple[int, int]] = set()
+def _dedupe(diags: list[Diagnostic], locs: list[Loc]) -> list[Diagnostic]:
+    seen: set[Loc] = set()
     out = []
-    for d in diags:  # a union gives one error per member at the same place: keep the first
-        if (d.line, d.column) not in seen:
-            seen.add((d.line, d.column))
+    for d, loc in zip(diags, locs, strict=True):  # a union fails once per member: keep the first
+        if loc not in seen:
+            seen.add(loc)
             out.append(d)
     return sorted(out, key=lambda d: (d.line, d.column))

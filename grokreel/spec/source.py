@@ -19,6 +19,7 @@ __all__ = ["Source", "parse_yaml"]
 
 Loc = tuple[str | int, ...]
 _RATIO = re.compile(r"^\d+:\d+$")
+_BOOL = "tag:yaml.org,2002:bool"
 
 
 @dataclass
@@ -67,6 +68,8 @@ class _Builder:
             return [self.build(item, loc + (i,)) for i, item in enumerate(node.value)]
         if node.style is None and _RATIO.match(str(node.value)):
             return node.value  # YAML 1.1 reads a plain 16:9 as the base-60 integer 969
+        if node.tag == _BOOL and str(node.value).lower() not in ("true", "false"):
+            return node.value  # YAML 1.1 reads yes/no/on/off as booleans; YAML 1.2 does not
         return self.constructor.construct_object(node, deep=True)
 
     def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[Any, Any]:

@@ -1,0 +1,193 @@
+"""End to end on the animatic backend: real files, real decoder, and a cache that skips work."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grokreel import open_project
+from grokreel.backends.animatic import AnimaticBackend
+from grokreel.media.probe import probe
+
+FILM = """
+    title: test film
+    defaults: {resolution: 480p, duration: 2}
+    vars: {hero: a knight}
+    assets: {knight: assets/knight.png}
+    shots:
+      opening: {prompt: "{{ hero }} in the fog", note: first}
+      arrival: {image: knight, prompt: the knight arrives}
+      onward: {image: {shot: opening, frame: last}, prompt: onward}
+      longer: {kind: extend, video: onward, prompt: more, duration: 2}
+    cut:
+      - opening
+      - {shot: arrival, transition: {type: crossfade, duration: 0.5}}
+      - longer
+    output: {resolution: 480p}
+"""
+
+
+@pytest.fixture
+def film(write_board):
+    return write_board(FILM)
+
+
+def rendered(result) -> set[str]:
+    return {o.job.id for o in result.outcomes.values() if o.status == "rendered"}
+
+
+def test_film_builds_and_plays(film):
+    """The film has the cut's length (clips minus crossfade), 24 fps, audio, at the output size."""
+    result = open_project(film).build()
+    assert result.ok and result.output == film.with_suffix(".mp4")
+    info = probe(result.output)
+    assert (info.width, info.height, info.fps) == (854, 480, 24)
+    assert info.duration == pytest.approx(2 + 2 + 4 - 0.5, abs=1 / 24)
+    assert info.has_audio and info.audio_duration == pytest.approx(info.duration, abs=0.05)
+    assert result.outcomes["longer"].record["video"]["duration"] == pytest.approx(4, abs=1 / 24)
+
+
+def test_rebuild_does_nothing(film):
+    """A second build renders nothing and reports every node cached."""
+    open_project(film).build()
+    again = open_project(film).build()
+    assert again.count("rendered") == 0
+    assert again.count("cached") == len(again.outcomes) == 6
+
+
+def test_prompt_change_rerenders_shot_descendants_and_cut(film):
+    """Changing one prompt re-renders exactly that shot, what depends on it, and the cut."""
+    open_project(film).build()
+    film.write_text(film.read_text().replace("{{ hero }} in the fog", "{{ hero }} in the rain"))
+    result = open_project(film).build()
+    assert rendered(result) == {"opening", "opening@last", "onward", "longer", "cut"}
+
+
+def test_cut_order_change_renders_no_shot(film):
+    """Reordering the cut re-assembles the film and renders no shot."""
+    open_project(film).build()
+    text = film.read_text()
+    assert "\n  - opening\n" in text
+    film.write_text(text.replace("\n  - opening\n", "\n").replace(
+        "  - longer\n", "  - longer\n  - opening\n"))
+    result = open_project(film).build()
+    assert rendered(result) == {"cut"}
+
+
+def test_cosmetic_fields_do_not_change_keys(film):
+    """Notes and titles are not in any key."""
+    first = open_project(film).build()
+    film.write_text(film.read_text().replace("note: first", "note: changed").replace(
+        "title: test film", "title: other"))
+    second = open_project(film).build()
+    assert rendered(second) == set()
+    assert {k: o.key for k, o in first.outcomes.items()} == {
+        k: o.key for k, o in second.outcomes.items()}
+
+
+def test_same_request_same_bytes_in_another_cache(film, tmp_path):
+    """The animatic is deterministic: a fresh cache reproduces identical outputs."""
+    first = open_project(film, cache_dir=tmp_path / "c1").build()
+    second = open_project(film, cache_dir=tmp_path / "c2").build()
+    assert {k: o.output for k, o in first.outcomes.items()} == {
+        k: o.output for k, o in second.outcomes.items()}
+
+
+def test_failure_stops_only_dependents(write_board, board_dir):
+    """A failing shot skips its dependents and the cut; independent shots still render."""
+    (board_dir / "assets" / "broken.png").write_bytes(b"not an image")
+    path = write_board("""
+        defaults: {resolution: 480p, duration: 1}
+        shots:
+          good: {prompt: fine}
+          bad: {image: assets/broken.png, prompt: fails, duration: 2}
+          after: {kind: extend, video: bad, prompt: never}
+    """)
+    result = open_project(path).build()
+    status = {k: o.status for k, o in result.outcomes.items()}
+    assert status == {"good": "rendered", "bad": "failed", "after": "skipped", "cut": "skipped"}
+    assert "shot `bad`" in result.outcomes["bad"].error
+    assert result.output is None
+
+
+def test_damaged_cache_blob_is_rendered_again(film):
+    """A truncated clip in the cache is detected and rendered again, never served."""
+    project = open_project(film)
+    first = project.build()
+    blob = project.store.blob_path(first.outcomes["opening"].output)
+    blob.write_bytes(blob.read_bytes()[:1000])
+    again = open_project(film).build()
+    assert "opening" in rendered(again)
+    assert again.outcomes["opening"].output == first.outcomes["opening"].output
+
+
+def test_targets_build_only_what_they_need(film):
+    """Building a target shot renders it and its inputs only, and no cut."""
+    result = open_project(film).build(targets=["onward"])
+    assert set(result.outcomes) == {"opening", "opening@last", "onward"}
+    assert result.output is None
+
+
+def test_cache_dir_from_environment(film, tmp_path, monkeypatch):
+    """GROKREEL_CACHE_DIR moves the cache out of the storyboard's folder."""
+    monkeypatch.setenv("GROKREEL_CACHE_DIR", str(tmp_path / "shared-cache"))
+    project = open_project(film)
+    project.build(targets=["opening"])
+    assert (tmp_path / "shared-cache" / "objects").is_dir()
+    assert not (film.parent / ".grokreel").exists()
+
+
+class CountingBackend(AnimaticBackend):
+    """The animatic, slowed a little, recording how many renders overlap."""
+
+    def __init__(self) -> None:
+        self.running = self.peak = 0
+
+    async def render(self, request, workdir, progress):
+        self.running += 1
+        self.peak = max(self.peak, self.running)
+        try:
+            await asyncio.sleep(0.05)
+            return await super().render(request, workdir, progress)
+        finally:
+            self.running -= 1
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_concurrency_is_bounded(write_board, monkeypatch, jobs):
+    """`-j N` bounds how many jobs run at once, and independent jobs do overlap."""
+    import grokreel.build
+
+    path = write_board("""
+        defaults: {resolution: 480p, duration: 1}
+        shots: {a: {prompt: a}, b: {prompt: b}, c: {prompt: c}, d: {prompt: d}}
+    """)
+    backend = CountingBackend()
+    monkeypatch.setattr(grokreel.build, "make_backend", lambda name: backend)
+    open_project(path).build(jobs=jobs, targets=["a", "b", "c", "d"])
+    assert backend.peak == jobs
+
+
+def test_plan_reports_reasons(film):
+    """Before a build every node is new; after, cached; after an edit, stale with the reason."""
+    project = open_project(film)
+    assert {s.status for s in project.status()} == {"new"}
+    project.build()
+    assert {s.status for s in open_project(film).status()} == {"cached"}
+    film.write_text(film.read_text().replace("480p, duration: 2}", "480p, duration: 3}"))
+    statuses = {s.job.id: s for s in open_project(film).status()}
+    assert statuses["opening"].status == "stale"
+    assert statuses["opening"].reasons == ["duration 2 → 3"]
+    assert statuses["longer"].reasons == ["upstream `onward` will be rendered"]
+
+
+def test_sample_storyboard_renders(tmp_path):
+    """The README's sample film renders offline and plays with audio at the cut's length."""
+    samples = Path(__file__).resolve().parent.parent / "storyboards"
+    shutil.copytree(samples, tmp_path / "boards", ignore=shutil.ignore_patterns(".grokreel", "*.mp4"))
+    result = open_project(tmp_path / "boards" / "minimal.yaml").build()
+    info = probe(result.output)
+    assert info.duration == pytest.approx(3 + 3 - 1, abs=1 / 24) and info.has_audio
