@@ -54,7 +54,7 @@ class Project:
               output: Path | None = None, listener: Listener | None = None) -> BuildResult:
         """Render what is missing and assemble the film (unless shot targets are given)."""
         job_ids = self._target_jobs(targets)
-        runner = Runner(self.plan, self.store, make_backend(self.backend), jobs=jobs,
+        runner = Runner(self.plan, self.store, make_backend(self.backend, self.store.root), jobs=jobs,
                         listener=listener)
         try:
             outcomes = asyncio.run(runner.run(job_ids))

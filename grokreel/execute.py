@@ -68,9 +68,10 @@ class Runner:
                 tasks[job.id] = asyncio.create_task(self._one(job, tasks), name=job.id)
         try:
             await asyncio.gather(*tasks.values())
-        finally:
+        finally:  # on Ctrl-C, let every job's cleanup (cancel queued requests…) run before closing
             for task in tasks.values():
                 task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
             await self.backend.aclose()
         return {job_id: tasks[job_id].result() for job_id in tasks}
 
@@ -152,6 +153,8 @@ class Runner:
             sha, size = self.store.put(path)
             record |= {"output": sha, "size": size}
             self.store.put_action(key, record)
+            if job.endpoint:
+                await self.backend.release(key)
             return record
         finally:
             shutil.rmtree(workdir, ignore_errors=True)

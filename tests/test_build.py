@@ -166,7 +166,7 @@ def test_concurrency_is_bounded(write_board, monkeypatch, jobs):
         shots: {a: {prompt: a}, b: {prompt: b}, c: {prompt: c}, d: {prompt: d}}
     """)
     backend = CountingBackend()
-    monkeypatch.setattr(grokreel.build, "make_backend", lambda name: backend)
+    monkeypatch.setattr(grokreel.build, "make_backend", lambda name, cache_dir: backend)
     open_project(path).build(jobs=jobs, targets=["a", "b", "c", "d"])
     assert backend.peak == jobs
 

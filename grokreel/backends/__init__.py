@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from ..errors import PlanError
 from .base import Backend, MediaInput, Progress, RenderRequest, RenderResult
@@ -25,7 +26,8 @@ def default_backend() -> str:
     return "fal" if os.environ.get("FAL_KEY") and "fal" in available() else "animatic"
 
 
-def make_backend(name: str) -> Backend:
+def make_backend(name: str, cache_dir: Path) -> Backend:
+    """The backend called ``name``; ``cache_dir`` is where it may keep journals and upload records."""
     if name == "animatic":
         from .animatic import AnimaticBackend
 
@@ -33,5 +35,5 @@ def make_backend(name: str) -> Backend:
     if name == "fal" and "fal" in available():
         from .fal import FalBackend  # type: ignore[attr-defined]
 
-        return FalBackend.from_env()
+        return FalBackend.from_env(cache_dir)
     raise PlanError(f"unknown backend `{name}`; available: {', '.join(available())}")

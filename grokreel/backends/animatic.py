@@ -39,6 +39,9 @@ class AnimaticBackend:
         api.VideoFile.model_validate(video)
         return RenderResult(dest, video)
 
+    async def release(self, key: str) -> None:
+        return None
+
     async def aclose(self) -> None:
         return None
 

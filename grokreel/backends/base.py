@@ -61,6 +61,10 @@ class Backend(Protocol):
         """Render ``request`` into a file inside ``workdir``."""
         ...
 
+    async def release(self, key: str) -> None:
+        """The clip for job ``key`` is safely in the store: forget any journal entry for it."""
+        ...
+
     async def aclose(self) -> None:
         """Release connections; called once at the end of a build."""
         ...
