@@ -1,0 +1,5 @@
+"""`python -m grokreel` is the `grokreel` command."""
+
+from .cli import main
+
+main()
