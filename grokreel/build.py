@@ -1,4 +1,4 @@
-"""One build, start to finish: plan → statuses → run → export the film → remember the state."""
+"""One build, start to finish: plan → statuses → checks (lock, budget) → run → export → remember."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import networkx as nx
+
 from .backends import default_backend, make_backend
+from .cost import PriceTable, load_prices
 from .errors import PlanError
-from .execute import CUT_ENGINE, FRAME_ENGINE, Listener, Outcome, Runner
+from .execute import CUT_ENGINE, FRAME_ENGINE, Listener, Outcome, Runner, RunOptions
 from .keys import KEY_SCHEMA, resolve_refs
+from .lock import LockFile
 from .plan import Plan, compile_file
 from .state import BuildState, NodeStatus, plan_status
 from .store import Store, sha256_file
@@ -35,39 +39,56 @@ class BuildResult:
     def ok(self) -> bool:
         return all(o.ok for o in self.outcomes.values())
 
+    @property
+    def estimated_cost(self) -> float:
+        """Estimated USD of the jobs this build rendered."""
+        return round(sum(o.record.get("cost") or 0.0 for o in self.outcomes.values()
+                         if o.status == "rendered"), 4)
+
+    @property
+    def actual_cost(self) -> float | None:
+        """USD the API reported for this build's renders, when it reports any."""
+        reported = [o.record["actual_cost"] for o in self.outcomes.values()
+                    if o.status == "rendered" and o.record.get("actual_cost") is not None]
+        return round(sum(reported), 4) if reported else None
+
 
 @dataclass
 class Project:
-    """A compiled storyboard with its cache and backend chosen."""
+    """A compiled storyboard with its cache, backend, lock file and prices."""
 
     plan: Plan
     store: Store
     backend: str
+    prices: PriceTable = field(default_factory=PriceTable)
 
-    def status(self) -> list[NodeStatus]:
-        return plan_status(self.plan, self.store, self.backend, self._state(), ENGINES)
+    @property
+    def lock(self) -> LockFile:
+        return LockFile.read(self.plan.path)
+
+    def status(self, force: list[str] | None = None) -> list[NodeStatus]:
+        """Each node as cached / new / stale with its reasons and estimated cost (no rendering)."""
+        return self._statuses(self.forced(force))
+
+    def _statuses(self, forced: frozenset[str]) -> list[NodeStatus]:
+        return plan_status(self.plan, self.store, self.backend, self._state(), ENGINES,
+                           self.lock, self.prices, forced)
 
     def _state(self) -> BuildState:
         return BuildState(self.store, self.plan.path)
 
-    def build(self, *, jobs: int = 2, targets: list[str] | None = None,
-              output: Path | None = None, listener: Listener | None = None) -> BuildResult:
-        """Render what is missing and assemble the film (unless shot targets are given)."""
-        job_ids = self._target_jobs(targets)
-        runner = Runner(self.plan, self.store, make_backend(self.backend, self.store.root), jobs=jobs,
-                        listener=listener)
-        try:
-            outcomes = asyncio.run(runner.run(job_ids))
-        finally:
-            self._remember(runner)
-        result = BuildResult(outcomes, warnings=[str(w) for w in self.plan.warnings])
-        cut = outcomes.get("cut")
-        if cut is not None and cut.ok and cut.output:
-            result.output = output or self.plan.output
-            _export(self.store, cut.output, result.output)
-        return result
+    def forced(self, shots: list[str] | None) -> frozenset[str]:
+        """Job ids a --force of ``shots`` re-renders: each shot's jobs and everything downstream."""
+        ids: set[str] = set()
+        for job_id in self.target_jobs(shots) or []:
+            shot = self.plan.job(job_id).shot
+            own = {j.id for j in self.plan.jobs() if j.shot == shot and j.kind != "frame"}
+            ids |= own
+            for one in own:
+                ids |= nx.descendants(self.plan.graph, one)
+        return frozenset(ids)
 
-    def _target_jobs(self, targets: list[str] | None) -> list[str] | None:
+    def target_jobs(self, targets: list[str] | None) -> list[str] | None:
         if not targets:
             return None
         unknown = [t for t in targets if t not in self.plan.final]
@@ -76,23 +97,78 @@ class Project:
                             f"shots: {', '.join(self.plan.final)}")
         return [self.plan.final[t] for t in targets]
 
-    def _remember(self, runner: Runner) -> None:
+    def build(self, *, jobs: int = 2, targets: list[str] | None = None,
+              output: Path | None = None, listener: Listener | None = None,
+              keep_going: bool = False, force: list[str] | None = None, locked: bool = False,
+              max_cost: float | None = None) -> BuildResult:
+        """Render what is missing and assemble the film (unless shot targets are given)."""
+        job_ids = self.target_jobs(targets)
+        lock = self.lock
+        forced = self.forced(force)
+        self._preflight(job_ids, forced, locked, max_cost)
+        options = RunOptions(jobs, keep_going, forced, locked, max_cost, lock, self.prices)
+        runner = Runner(self.plan, self.store, make_backend(self.backend, self.store.root), options,
+                        listener)
+        try:
+            outcomes = asyncio.run(runner.run(job_ids))
+        finally:
+            self._remember(runner, lock)
+        warnings = [str(w) for w in self.plan.warnings] + runner.notes
+        result = BuildResult(outcomes, warnings=warnings)
+        cut = outcomes.get("cut")
+        if cut is not None and cut.ok and cut.output:
+            result.output = output or self.plan.output
+            _export(self.store, cut.output, result.output)
+        return result
+
+    def _preflight(self, job_ids: list[str] | None, forced: frozenset[str], locked: bool,
+                   max_cost: float | None) -> None:
+        """Refuse before any paid call: a --locked build with work to do, or an estimate over budget."""
+        if not locked and max_cost is None:
+            return
+        wanted = self.plan.needs(job_ids)
+        todo = [s for s in self._statuses(forced)
+                if s.job.id in wanted and s.job.endpoint and s.status != "cached"]
+        if locked and todo:
+            names = "; ".join(f"{s.job.id} ({', '.join(s.reasons) or s.status})" for s in todo)
+            raise PlanError(f"--locked: {len(todo)} shot job(s) would have to be rendered: {names}")
+        estimate = sum(s.cost for s in todo)
+        if max_cost is not None and estimate > max_cost + 1e-9:
+            raise PlanError(f"the estimated cost ${estimate:.2f} is over --max-cost "
+                            f"${max_cost:.2f}; nothing was submitted (see `grokreel plan`)")
+
+    def _remember(self, runner: Runner, lock: LockFile) -> None:
         state = self._state()
         for job_id, outcome in runner.outcomes.items():
-            if outcome.ok:
-                resolved = resolve_refs(outcome.job.request, runner.content_hash)
-                state.remember(job_id, {"key": outcome.key, "request": resolved,
-                                        "backend": self.backend, "take": outcome.job.take,
-                                        "schema": KEY_SCHEMA})
+            if not outcome.ok:
+                continue
+            resolved = resolve_refs(outcome.job.request, runner.content_hash)
+            state.remember(job_id, {"key": outcome.key, "request": resolved,
+                                    "backend": self.backend, "take": outcome.job.take,
+                                    "schema": KEY_SCHEMA})
+            lock.update(job_id, _lock_entry(outcome))
         state.save()
+        lock.keep_only(set(self.plan.graph.nodes))
+        lock.save()
+
+
+def _lock_entry(outcome: Outcome) -> dict[str, object]:
+    record, job = outcome.record, outcome.job
+    video = record.get("video") or {}
+    return {"kind": job.kind, "endpoint": job.endpoint_id, "key": outcome.key,
+            "output_sha256": outcome.output, "request_id": record.get("request_id"),
+            "source_url": record.get("source_url"), "duration": video.get("duration"),
+            "size": record.get("size"), "cost": record.get("cost"),
+            "take": job.take if job.endpoint else None}
 
 
 def open_project(path: Path, *, cache_dir: Path | None = None,
                  backend: str | None = None) -> Project:
-    """Compile ``path`` and pick its cache folder and backend (flags, then environment)."""
+    """Compile ``path`` and pick its cache folder, backend and prices (flags, then environment)."""
     plan = compile_file(Path(path))
     root = cache_dir or os.environ.get("GROKREEL_CACHE_DIR") or plan.path.parent / ".grokreel"
-    return Project(plan, Store(Path(root)), backend or default_backend())
+    prices = load_prices(plan.path, plan.storyboard.prices)
+    return Project(plan, Store(Path(root)), backend or default_backend(), prices)
 
 
 def _export(store: Store, sha: str, dest: Path) -> None:

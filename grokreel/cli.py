@@ -93,31 +93,106 @@ def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json:
 @click.option("-j", "--jobs", default=2, show_default=True, type=click.IntRange(1, 64),
               help="How many jobs may run at once.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write the film.")
+@click.option("-n", "--dry-run", is_flag=True, help="Show the plan; render nothing.")
+@click.option("-k", "--keep-going", is_flag=True,
+              help="After a failure, finish every job that does not depend on it.")
+@click.option("--force", "force", multiple=True, metavar="SHOT",
+              help="Render SHOT again (a new take) and everything downstream. Repeatable.")
+@click.option("--locked", is_flag=True,
+              help="Fail before any paid call if anything would have to be rendered.")
+@click.option("--max-cost", type=click.FloatRange(min=0), metavar="USD",
+              help="Refuse to start over this estimate; never submit past it.")
 @cache_opt
 @backend_opt
 @json_opt
 @friendly
 def build(storyboard: Path, shots: tuple[str, ...], jobs: int, output: Path | None,
-          cache_dir: Path | None, backend: str | None, as_json: bool) -> None:
+          dry_run: bool, keep_going: bool, force: tuple[str, ...], locked: bool,
+          max_cost: float | None, cache_dir: Path | None, backend: str | None,
+          as_json: bool) -> None:
     """Render what changed and assemble the film. With SHOTS, render just those (no cut)."""
     from .build import open_project
     from .errors import BuildFailed
-    from .report import ConsoleListener, build_json
+    from .report import ConsoleListener, build_json, plan_json, plan_table
 
     project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
     for warning in project.plan.warnings:
         click.echo(str(warning), err=True)
+    if dry_run:
+        statuses = project.status(list(force))
+        wanted = project.plan.needs(project.target_jobs(list(shots) or None))
+        statuses = [s for s in statuses if s.job.id in wanted]
+        if as_json:
+            click.echo(json.dumps(plan_json(project.plan, statuses, project.backend), indent=2))
+        else:
+            plan_table(statuses, sys.stdout)
+        return
     listener = ConsoleListener(total=project.plan.graph.number_of_nodes())
     result = project.build(jobs=jobs, targets=list(shots) or None, output=output,
-                           listener=listener)
+                           listener=listener, keep_going=keep_going, force=list(force),
+                           locked=locked, max_cost=max_cost)
     if as_json:
         click.echo(json.dumps(build_json(result), indent=2))
+    for note in result.warnings[len(project.plan.warnings):]:
+        click.echo(f"warning: {note}", err=True)
+    actual = f", actual ${result.actual_cost:.2f}" if result.actual_cost is not None else ""
     summary = (f"{result.count('rendered')} rendered, {result.count('cached')} cached, "
-               f"{result.count('failed')} failed, {result.count('skipped')} skipped")
+               f"{result.count('failed')} failed, {result.count('skipped')} skipped; "
+               f"spend: estimated ${result.estimated_cost:.2f}{actual}")
     click.echo(f"{summary}" + (f"; film: {result.output}" if result.output else ""), err=True)
     if not result.ok:
         raise BuildFailed({o.job.id: o.error or "" for o in result.outcomes.values()
                            if o.status == "failed"})
+
+
+@main.command()
+@storyboard_arg
+@click.argument("shot")
+@cache_opt
+@backend_opt
+@friendly
+def why(storyboard: Path, shot: str, cache_dir: Path | None, backend: str | None) -> None:
+    """Explain one node in full: its request, inputs, key, and why it would run."""
+    from .build import open_project
+    from .errors import PlanError
+    from .report import why_text
+
+    project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
+    statuses = {s.job.id: s for s in project.status()}
+    job_id = project.plan.final.get(shot, shot)
+    ids = [job_id] if shot not in project.plan.final else sorted(
+        (s for s in statuses if statuses[s].job.shot == shot), key=list(statuses).index)
+    if job_id not in statuses:
+        raise PlanError(f"no shot or job named `{shot}`; jobs: {', '.join(statuses)}")
+    click.echo("\n\n".join(why_text(statuses[i], project.plan) for i in ids))
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--older-than", default=7.0, show_default=True, type=click.FloatRange(min=0),
+              metavar="DAYS", help="Only objects untouched for this many days.")
+@click.option("--remove", is_flag=True, help="Delete them (default: only list).")
+@cache_opt
+@friendly
+def gc(files: tuple[Path, ...], older_than: float, remove: bool, cache_dir: Path | None) -> None:
+    """List (or --remove) cached objects that no given storyboard or lock file references."""
+    import os
+
+    from .gc import find_garbage, referenced, remove_garbage
+    from .store import Store
+
+    boards = [f for f in files if f.suffix != ".lock"]
+    locks = [f for f in files if f.suffix == ".lock"]
+    default = (boards or locks)[0].parent / ".grokreel"
+    store = Store(cache_dir or Path(os.environ.get("GROKREEL_CACHE_DIR") or default))
+    garbage = find_garbage(store, referenced(store, boards, locks), older_than)
+    for item in garbage:
+        click.echo(f"{item.path.name}  {item.size / 1e6:8.2f} MB  {item.age_days:5.1f} days")
+    total = sum(g.size for g in garbage) / 1e6
+    if remove:
+        remove_garbage(store, garbage)
+    verb = "removed" if remove else "collectable (use --remove)"
+    click.echo(f"{len(garbage)} object(s), {total:.2f} MB {verb}", err=True)
 
 
 @main.command()

@@ -16,16 +16,33 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .backends.base import Backend, MediaInput, RenderRequest
-from .errors import GrokreelError
+from .cost import PriceTable, estimate
+from .errors import GrokreelError, PlanError
+from .fetch import fetch_url
 from .keys import FileHashes, job_key
+from .lock import LockFile
 from .plan import Job, Plan
+from .state import find_existing
 from .store import Store
 
-__all__ = ["CUT_ENGINE", "Outcome", "Runner", "Status"]
+__all__ = ["CUT_ENGINE", "Outcome", "RunOptions", "Runner", "Status"]
 
 Status = Literal["rendered", "cached", "failed", "skipped"]
 CUT_ENGINE = "moviepy-1"
 FRAME_ENGINE = "pyav-frame-1"
+
+
+@dataclass
+class RunOptions:
+    """How a build runs: concurrency, failure policy, what to re-render, and what it may spend."""
+
+    jobs: int = 2
+    keep_going: bool = False
+    force: frozenset[str] = frozenset()
+    locked: bool = False
+    max_cost: float | None = None
+    lock: LockFile | None = None
+    prices: PriceTable = field(default_factory=PriceTable)
 
 
 @dataclass
@@ -51,17 +68,21 @@ Listener = Callable[[Outcome | tuple[Job, str]], None]
 class Runner:
     """Executes a plan's jobs on one backend with at most ``jobs`` running at once."""
 
-    def __init__(self, plan: Plan, store: Store, backend: Backend, *, jobs: int = 2,
+    def __init__(self, plan: Plan, store: Store, backend: Backend, options: RunOptions | None = None,
                  listener: Listener | None = None):
         self.plan, self.store, self.backend = plan, store, backend
-        self.limit = asyncio.Semaphore(max(1, jobs))
+        self.options = options or RunOptions()
+        self.limit = asyncio.Semaphore(max(1, self.options.jobs))
         self.listener = listener or (lambda event: None)
         self.hashes = FileHashes()
         self.outcomes: dict[str, Outcome] = {}
+        self.committed = 0.0  # estimated USD of every paid job started so far
+        self.stopped = False  # a job failed and --keep-going is off
+        self.notes: list[str] = []  # things the user should hear about (unfetchable takes…)
 
     async def run(self, job_ids: list[str] | None = None) -> dict[str, Outcome]:
         """Run ``job_ids`` (default: all) and everything they need; return every outcome."""
-        wanted = self._closure(job_ids)
+        wanted = self.plan.needs(job_ids)
         tasks: dict[str, asyncio.Task[Outcome]] = {}
         for job in self.plan.jobs():
             if job.id in wanted:
@@ -74,16 +95,6 @@ class Runner:
             await asyncio.gather(*tasks.values(), return_exceptions=True)
             await self.backend.aclose()
         return {job_id: tasks[job_id].result() for job_id in tasks}
-
-    def _closure(self, job_ids: list[str] | None) -> set[str]:
-        import networkx as nx
-
-        if job_ids is None:
-            return set(self.plan.graph.nodes)
-        wanted = set(job_ids)
-        for job_id in job_ids:
-            wanted |= nx.ancestors(self.plan.graph, job_id)
-        return wanted
 
     async def _one(self, job: Job, tasks: dict[str, asyncio.Task[Outcome]]) -> Outcome:
         upstream = [await tasks[dep] for dep in job.deps]
@@ -100,16 +111,62 @@ class Runner:
         start = time.monotonic()
         try:
             key = self.key_of(job)
-            record = self.store.get_action(key)
-            if record is not None:
-                return Outcome(job, "cached", key, record["output"], record)
+            if job.id not in self.options.force:
+                record = find_existing(self.store, self.options.lock, job.id, key)
+                if record is None and job.endpoint:
+                    record = await self._fetch_locked(job, key)
+                if record is not None:
+                    return Outcome(job, "cached", key, record["output"], record)
             async with self.limit:
+                if self.stopped:
+                    return Outcome(job, "skipped", key, error="the build stopped after a failure "
+                                   "(use -k/--keep-going to finish independent jobs)")
+                cost = self._commit_spend(job) if job.endpoint else 0.0
                 self.listener((job, "started"))
-                record = await self._execute(job, key)
+                record = await self._execute(job, key, cost)
             return Outcome(job, "rendered", key, record["output"], record,
                            seconds=time.monotonic() - start)
         except GrokreelError as exc:
+            self.stopped = not self.options.keep_going
             return Outcome(job, "failed", error=str(exc), seconds=time.monotonic() - start)
+
+    def _commit_spend(self, job: Job) -> float:
+        """Refuse a paid job in --locked mode or past --max-cost; else count its estimate."""
+        if self.options.locked:
+            raise PlanError(f"`{job.id}` would have to be rendered, and the build is --locked")
+        cost = estimate(self.plan, job, self.options.prices) if self.backend.name != "animatic" else 0.0
+        limit = self.options.max_cost
+        if limit is not None and self.committed + cost > limit + 1e-9:
+            raise PlanError(f"`{job.id}` (about ${cost:.2f}) would take the spend to "
+                            f"${self.committed + cost:.2f}, past --max-cost ${limit:.2f}; "
+                            "not submitted")
+        self.committed += cost
+        return cost
+
+    async def _fetch_locked(self, job: Job, key: str) -> dict[str, Any] | None:
+        """A locked take missing from the cache, fetched from its recorded URL and verified."""
+        entry = self.options.lock.entry(job.id, key) if self.options.lock else None
+        if not entry or not str(entry.get("source_url", "")).startswith(("http://", "https://")):
+            return None
+        workdir = self.store.workdir()
+        try:
+            self.listener((job, "fetching locked take"))
+            path = await fetch_url(entry["source_url"], workdir / "take.mp4")
+            sha, size = self.store.put(path)
+        except GrokreelError as exc:
+            self.notes.append(f"locked take of `{job.id}` can no longer be fetched: {exc}")
+            return None
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        if sha != entry.get("output_sha256"):
+            self.notes.append(f"locked take of `{job.id}` changed at its URL (sha256 mismatch)")
+            return None
+        record = {"key": key, "job": job.id, "kind": job.kind, "request": job.request,
+                  "output": sha, "size": size, "fetched_from_lock": True} | {
+                  k: entry.get(k) for k in ("request_id", "source_url", "endpoint", "cost")}
+        record["video"] = {"url": entry["source_url"], "duration": entry.get("duration")}
+        self.store.put_action(key, record)
+        return record
 
     # -- keys and inputs -------------------------------------------------------------------------
     def key_of(self, job: Job) -> str:
@@ -137,12 +194,14 @@ class Runner:
         return media
 
     # -- running ---------------------------------------------------------------------------------
-    async def _execute(self, job: Job, key: str) -> dict[str, Any]:
+    async def _execute(self, job: Job, key: str, cost: float) -> dict[str, Any]:
         workdir = self.store.workdir()
         try:
             media = self._media(job)
             record: dict[str, Any] = {"key": key, "job": job.id, "kind": job.kind,
                                       "request": job.request, "created": time.time()}
+            if job.endpoint:
+                record["cost"] = cost
             if job.kind == "frame":
                 path = await asyncio.to_thread(_grab, media, job, workdir)
             elif job.kind == "cut":
@@ -152,6 +211,7 @@ class Runner:
                 record |= extra
             sha, size = self.store.put(path)
             record |= {"output": sha, "size": size}
+            record["takes"] = _earlier_takes(self.store.get_action(key), sha)
             self.store.put_action(key, record)
             if job.endpoint:
                 await self.backend.release(key)
@@ -162,13 +222,23 @@ class Runner:
     async def _render(self, job: Job, key: str, media: dict[str, MediaInput],
                       workdir: Path) -> tuple[Path, dict[str, Any]]:
         assert job.endpoint and job.endpoint_id and job.shot
+        variation = len(_earlier_takes(self.store.get_action(key), "")) if job.id in \
+            self.options.force else 0
         request = RenderRequest(job.id, job.shot, job.endpoint, job.endpoint_id, job.request, media,
-                                key, job.take)
+                                key, job.take, variation)
         result = await self.backend.render(request, workdir,
                                            lambda state: self.listener((job, state)))
         extra = {"backend": self.backend.name, "endpoint": job.endpoint_id, "video": result.video,
                  "request_id": result.request_id, "source_url": result.source_url} | result.extra
         return result.path, extra
+
+
+def _earlier_takes(previous: dict[str, Any] | None, new: str) -> list[str]:
+    """Outputs this key produced before (forced re-renders): kept so a take can be pinned back."""
+    if previous is None:
+        return []
+    takes = [*previous.get("takes", []), previous["output"]]
+    return [t for t in dict.fromkeys(takes) if t != new]
 
 
 def _grab(media: dict[str, MediaInput], job: Job, workdir: Path) -> Path:

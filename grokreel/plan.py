@@ -89,6 +89,15 @@ class Plan:
     def job(self, job_id: str) -> Job:
         return self.graph.nodes[job_id]["job"]
 
+    def needs(self, job_ids: list[str] | None) -> set[str]:
+        """``job_ids`` and every job they depend on (all jobs when None)."""
+        if job_ids is None:
+            return set(self.graph.nodes)
+        wanted = set(job_ids)
+        for job_id in job_ids:
+            wanted |= nx.ancestors(self.graph, job_id)
+        return wanted
+
     def jobs(self) -> list[Job]:
         """Jobs in a deterministic topological order (file order among independent ones)."""
         order = {job_id: i for i, job_id in enumerate(self.graph.nodes)}

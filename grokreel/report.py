@@ -28,6 +28,7 @@ def build_json(result: BuildResult) -> dict[str, Any]:
     return {"output": str(result.output) if result.output else None,
             "rendered": result.count("rendered"), "cached": result.count("cached"),
             "failed": result.count("failed"), "skipped": result.count("skipped"),
+            "cost": {"estimated": result.estimated_cost, "actual": result.actual_cost},
             "warnings": result.warnings, "nodes": nodes}
 
 
@@ -35,20 +36,40 @@ def plan_json(plan: Plan, statuses: list[NodeStatus], backend: str) -> dict[str,
     """`plan --json`: names are a stable interface."""
     nodes = [{"id": s.job.id, "kind": s.job.kind, "endpoint": s.job.endpoint_id,
               "status": s.status, "reasons": s.reasons, "key": s.key,
-              "duration": s.job.duration}
+              "duration": s.job.duration, "cost": s.cost}
              for s in statuses]
     return {"storyboard": str(plan.path), "backend": backend, "output": str(plan.output),
+            "total_cost": round(sum(s.cost for s in statuses), 4),
             "warnings": [str(w) for w in plan.warnings], "nodes": nodes}
 
 
 def plan_table(statuses: list[NodeStatus], out: TextIO) -> None:
+    """One line per node: status, id, endpoint, estimated cost of a miss, and why."""
     width = max(len(s.job.id) for s in statuses)
     for s in statuses:
         what = s.job.endpoint or s.job.kind
+        cost = f"${s.cost:6.2f}" if s.cost else " " * 7
         why = f"  ({'; '.join(s.reasons)})" if s.reasons else ""
-        out.write(f"  {s.status:<7} {s.job.id:<{width}}  {what}{why}\n")
+        out.write(f"  {s.status:<7} {s.job.id:<{width}}  {cost}  {what}{why}\n")
     todo = sum(1 for s in statuses if s.status != "cached")
-    out.write(f"{todo} of {len(statuses)} node(s) to run\n")
+    total = sum(s.cost for s in statuses)
+    out.write(f"{todo} of {len(statuses)} node(s) to run; estimated cost ${total:.2f}\n")
+
+
+def why_text(status: NodeStatus, plan: Plan) -> str:
+    """`grokreel why`: one node in full — request, inputs, key, status and every reason."""
+    import json
+
+    job = status.job
+    lines = [f"{job.id}: {status.status}", f"  kind:      {job.kind}",
+             f"  endpoint:  {job.endpoint_id or '(local)'}", f"  key:       {status.key or '(needs upstream outputs)'}",
+             f"  needs:     {', '.join(job.deps) or 'nothing'}",
+             f"  feeds:     {', '.join(plan.graph.successors(job.id)) or 'nothing'}",
+             f"  est. cost: ${status.cost:.2f}", "  request:"]
+    lines += [f"    {line}" for line in json.dumps(job.request, indent=2).splitlines()]
+    lines.append("  reasons:" if status.reasons else "  reasons:   none (cached)")
+    lines += [f"    - {reason}" for reason in status.reasons]
+    return "\n".join(lines)
 
 
 class ConsoleListener:

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .cost import PriceTable, estimate
 from .keys import KEY_SCHEMA, FileHashes, job_key, resolve_refs
+from .lock import LockFile
 from .plan import Job, Plan
 from .store import Store, atomic_write_text
 
-__all__ = ["BuildState", "NodeStatus", "plan_status"]
+__all__ = ["BuildState", "NodeStatus", "find_existing", "plan_status"]
 
 PlanStatus = Literal["cached", "new", "stale"]
 
@@ -30,6 +32,7 @@ class NodeStatus:
     key: str | None
     reasons: list[str] = field(default_factory=list)
     output: str | None = None
+    cost: float = 0.0  # estimated USD to (re)render it; 0 when cached
 
 
 class BuildState:
@@ -51,8 +54,25 @@ class BuildState:
                                                 indent=1, sort_keys=True))
 
 
+def find_existing(store: Store, lock: LockFile | None, job_id: str,
+                  key: str) -> dict[str, Any] | None:
+    """The output to reuse for ``key``: the locked take when it is in the store, else the cache's."""
+    entry = lock.entry(job_id, key) if lock else None
+    record = store.get_action(key)
+    if entry and store.has(entry["output_sha256"], entry.get("size")):
+        if record and record["output"] == entry["output_sha256"]:
+            return record
+        return {"key": key, "job": job_id, "output": entry["output_sha256"], "size": entry.get("size"),
+                "video": {"duration": entry.get("duration"), "url": entry.get("source_url")},
+                "request_id": entry.get("request_id"), "source_url": entry.get("source_url"),
+                "cost": entry.get("cost"), "pinned_by_lock": True}
+    return record
+
+
 def plan_status(plan: Plan, store: Store, backend: str, state: BuildState,
-                engines: dict[str, str]) -> list[NodeStatus]:
+                engines: dict[str, str], lock: LockFile | None = None,
+                prices: PriceTable | None = None, force: frozenset[str] = frozenset()
+                ) -> list[NodeStatus]:
     """Status of every node, walking the DAG with the cache's outputs (no rendering)."""
     hashes = FileHashes()
     outputs: dict[str, str | None] = {}
@@ -71,16 +91,28 @@ def plan_status(plan: Plan, store: Store, backend: str, state: BuildState,
                                 [f"upstream `{d}` will be rendered" for d in pending])
         else:
             key = job_key(job, backend, resolve, engines.get(job.kind, ""))
-            record = store.get_action(key)
-            if record:
-                status = NodeStatus(job, "cached", key, [], record["output"])
-            else:
-                resolved = resolve_refs(job.request, resolve)
-                status = NodeStatus(job, "stale" if previous else "new", key,
-                                    _reasons(job, previous, resolved, backend, key))
+            status = _status_of(job, key, store, lock, previous, resolve, backend)
+        if job.id in force:
+            status = NodeStatus(job, "stale", status.key, ["forced: a new take"])
+        if status.status != "cached" and job.endpoint and backend != "animatic":
+            status.cost = estimate(plan, job, prices or PriceTable())
         outputs[job.id] = status.output
         statuses.append(status)
     return statuses
+
+
+def _status_of(job: Job, key: str, store: Store, lock: LockFile | None,
+               previous: dict[str, Any] | None, resolve: Any, backend: str) -> NodeStatus:
+    record = find_existing(store, lock, job.id, key)
+    if record:
+        return NodeStatus(job, "cached", key, [], record["output"])
+    entry = lock.entry(job.id, key) if lock else None
+    if entry and str(entry.get("source_url", "")).startswith(("http://", "https://")):
+        return NodeStatus(job, "cached", key, ["the locked take will be fetched from its URL"],
+                          entry["output_sha256"])
+    resolved = resolve_refs(job.request, resolve)
+    return NodeStatus(job, "stale" if previous else "new", key,
+                      _reasons(job, previous, resolved, backend, key))
 
 
 def _reasons(job: Job, previous: dict[str, Any] | None, resolved: dict[str, Any], backend: str,
@@ -100,6 +132,10 @@ def _reasons(job: Job, previous: dict[str, Any] | None, resolved: dict[str, Any]
     return reasons or ["inputs changed"]
 
 
+_MEDIA_LABELS = {"image_url": "image", "reference_image_urls": "reference image",
+                 "video_url": "video", "source": "source"}
+
+
 def _diff(old: dict[str, Any], new: dict[str, Any], job: Job) -> list[str]:
     out = []
     for name in sorted(set(old) | set(new)):
@@ -108,8 +144,10 @@ def _diff(old: dict[str, Any], new: dict[str, Any], job: Job) -> list[str]:
             continue
         if name == "prompt":
             out.append("prompt changed")
-        elif isinstance(after, str) and after.startswith("sha256:") or name in ("clips", "source"):
-            out.append(_media_reason(name, job))
+        elif name == "clips":
+            out.append("the cut's clips or transitions changed")
+        elif name in _MEDIA_LABELS:
+            out += _media_reasons(name, before, after, job.request.get(name))
         elif isinstance(before, int | float | str) and isinstance(after, int | float | str):
             out.append(f"{name} {before} → {after}")
         else:
@@ -117,14 +155,24 @@ def _diff(old: dict[str, Any], new: dict[str, Any], job: Job) -> list[str]:
     return out
 
 
-def _media_reason(name: str, job: Job) -> str:
-    refs = job.refs
-    if name == "clips":
-        return "the cut's clips or transitions changed"
-    upstream = [r[4:] for r in refs if r.startswith("job:")]
-    files = [Path(r[5:]).name for r in refs if r.startswith("file:")]
-    if upstream:
-        return f"upstream `{upstream[0]}` has a new output"
-    if files:
-        return f"{name.removesuffix('_url').removesuffix('_urls')} `{', '.join(files)}` bytes changed"
-    return f"{name} changed"
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _media_reasons(name: str, before: Any, after: Any, refs: Any) -> list[str]:
+    """Name the changed input: a file whose bytes changed, or an upstream with a new take."""
+    label = _MEDIA_LABELS[name]
+    before, after, refs = _as_list(before), _as_list(after), _as_list(refs)
+    if len(before) != len(after):
+        return [f"{label}s changed"]
+    reasons = []
+    for old, new, ref in zip(before, after, refs, strict=False):
+        if old == new:
+            continue
+        if isinstance(ref, str) and ref.startswith("job:"):
+            reasons.append(f"upstream `{ref[4:]}` has a new take")
+        elif isinstance(ref, str) and ref.startswith("file:"):
+            reasons.append(f"{label} `{Path(ref[5:]).name}` bytes changed")
+        else:
+            reasons.append(f"{label} changed")
+    return reasons

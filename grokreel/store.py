@@ -77,11 +77,11 @@ class Store:
         return self.objects / sha[:2] / sha
 
     def has(self, sha: str, size: int | None = None) -> bool:
-        path = self.blob_path(sha)
         try:
-            return size is None or path.stat().st_size == size
+            actual = self.blob_path(sha).stat().st_size
         except FileNotFoundError:
             return False
+        return size is None or actual == size
 
     def put(self, src: Path) -> tuple[str, int]:
         """Move ``src`` into the store (it must be on the same filesystem or it is copied)."""

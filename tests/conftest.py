@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import textwrap
 from collections.abc import Callable
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from grokreel.backends.animatic import AnimaticBackend
 from grokreel.errors import Diagnostic, StoryboardError
 from grokreel.plan import Plan, compile_file
 
@@ -20,6 +22,35 @@ def _offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may pick up a real key or a shared cache from the developer's shell."""
     for name in ("FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET", "GROKREEL_CACHE_DIR"):
         monkeypatch.delenv(name, raising=False)
+
+
+class CountingBackend(AnimaticBackend):
+    """The real animatic backend, recording every render call and how many overlap."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.calls: list[str] = []
+        self.running = self.peak = 0
+        self.delay = delay
+
+    async def render(self, request, workdir, progress):
+        self.calls.append(request.job_id)
+        self.running += 1
+        self.peak = max(self.peak, self.running)
+        try:
+            await asyncio.sleep(self.delay)
+            return await super().render(request, workdir, progress)
+        finally:
+            self.running -= 1
+
+
+@pytest.fixture
+def counting_backend(monkeypatch: pytest.MonkeyPatch) -> CountingBackend:
+    """Every build in the test renders through one CountingBackend."""
+    import grokreel.build
+
+    backend = CountingBackend()
+    monkeypatch.setattr(grokreel.build, "make_backend", lambda name, cache_dir: backend)
+    return backend
 
 
 @pytest.fixture

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from pathlib import Path
 
 import pytest
 
 from grokreel import open_project
-from grokreel.backends.animatic import AnimaticBackend
 from grokreel.media.probe import probe
 
 FILM = """
@@ -140,35 +138,16 @@ def test_cache_dir_from_environment(film, tmp_path, monkeypatch):
     assert not (film.parent / ".grokreel").exists()
 
 
-class CountingBackend(AnimaticBackend):
-    """The animatic, slowed a little, recording how many renders overlap."""
-
-    def __init__(self) -> None:
-        self.running = self.peak = 0
-
-    async def render(self, request, workdir, progress):
-        self.running += 1
-        self.peak = max(self.peak, self.running)
-        try:
-            await asyncio.sleep(0.05)
-            return await super().render(request, workdir, progress)
-        finally:
-            self.running -= 1
-
-
 @pytest.mark.parametrize("jobs", [1, 3])
-def test_concurrency_is_bounded(write_board, monkeypatch, jobs):
+def test_concurrency_is_bounded(write_board, counting_backend, jobs):
     """`-j N` bounds how many jobs run at once, and independent jobs do overlap."""
-    import grokreel.build
-
     path = write_board("""
         defaults: {resolution: 480p, duration: 1}
         shots: {a: {prompt: a}, b: {prompt: b}, c: {prompt: c}, d: {prompt: d}}
     """)
-    backend = CountingBackend()
-    monkeypatch.setattr(grokreel.build, "make_backend", lambda name, cache_dir: backend)
+    counting_backend.delay = 0.05
     open_project(path).build(jobs=jobs, targets=["a", "b", "c", "d"])
-    assert backend.peak == jobs
+    assert counting_backend.peak == jobs
 
 
 def test_plan_reports_reasons(film):

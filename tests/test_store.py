@@ -70,3 +70,12 @@ def test_action_roundtrip_and_missing(store, tmp_path):
 def test_canonical_json_is_order_independent():
     """Key material does not depend on dict order or whitespace."""
     assert canonical_json({"b": 1, "a": [1, 2]}) == canonical_json({"a": [1, 2], "b": 1})
+
+
+def test_has_checks_presence_and_size(store, tmp_path):
+    """`has` is false for a missing blob and for one of the wrong size."""
+    sha, size = store.put(_file(tmp_path, b"abc"))
+    assert store.has(sha) and store.has(sha, size)
+    assert not store.has(sha, size + 1)
+    store.blob_path(sha).unlink()
+    assert not store.has(sha)

@@ -58,7 +58,7 @@ def _render(request: RenderRequest, dest: Path) -> None:
     from ..media.probe import probe
 
     data: dict[str, Any] = request.input
-    seed = f"{request.key}"
+    seed = f"{request.key}/{request.variation}" if request.variation else request.key
     prompt = data["prompt"]
     if request.endpoint in ("edit-video", "extend-video"):
         source = _media(request, data["video_url"]).path

@@ -39,6 +39,7 @@ class RenderRequest:
     media: dict[str, MediaInput]
     key: str
     take: int = 1
+    variation: int = 0  # > 0 for a forced re-render: ask for a new variation of the same request
 
 
 @dataclass

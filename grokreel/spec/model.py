@@ -175,6 +175,7 @@ class Storyboard(_Strict):
     shots: dict[Name, Shot] = Field(min_length=1)
     cut: list[CutItem] | None = None
     output: Output = Field(default_factory=Output)
+    prices: dict[str, Any] | None = None  # overrides of the price table (see grokreel/cost.py)
 
     @field_validator("shots", mode="before")
     @classmethod
