@@ -132,7 +132,7 @@ class Project:
         if locked and todo:
             names = "; ".join(f"{s.job.id} ({', '.join(s.reasons) or s.status})" for s in todo)
             raise PlanError(f"--locked: {len(todo)} shot job(s) would have to be rendered: {names}")
-        estimate = sum(s.cost for s in todo)
+        estimate = sum(s.cost for s in todo) if self.backend != "animatic" else 0.0
         if max_cost is not None and estimate > max_cost + 1e-9:
             raise PlanError(f"the estimated cost ${estimate:.2f} is over --max-cost "
                             f"${max_cost:.2f}; nothing was submitted (see `grokreel plan`)")

@@ -84,7 +84,7 @@ def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json:
     for warning in project.plan.warnings:
         click.echo(str(warning), err=True)
     click.echo(f"plan for {storyboard} on the {project.backend} backend:")
-    plan_table(statuses, sys.stdout)
+    plan_table(statuses, sys.stdout, project.backend)
 
 
 @main.command()
@@ -125,7 +125,7 @@ def build(storyboard: Path, shots: tuple[str, ...], jobs: int, output: Path | No
         if as_json:
             click.echo(json.dumps(plan_json(project.plan, statuses, project.backend), indent=2))
         else:
-            plan_table(statuses, sys.stdout)
+            plan_table(statuses, sys.stdout, project.backend)
         return
     listener = ConsoleListener(total=project.plan.graph.number_of_nodes())
     result = project.build(jobs=jobs, targets=list(shots) or None, output=output,

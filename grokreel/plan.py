@@ -203,7 +203,7 @@ class _Compiler:
             order = {n: i for i, n in enumerate(self.board.shots)}
             return list(nx.lexicographical_topological_sort(deps, key=order.get))
         names = [edge[0] for edge in cycle] + [cycle[0][0]]
-        self.error(("shots", names[1]), f"shots depend on each other in a cycle: {' → '.join(names)}",
+        self.error(("shots", names[0]), f"shots depend on each other in a cycle: {' → '.join(names)}",
                    "a shot cannot use its own output, directly or through other shots", key=True)
         return None
 

@@ -43,7 +43,7 @@ def plan_json(plan: Plan, statuses: list[NodeStatus], backend: str) -> dict[str,
             "warnings": [str(w) for w in plan.warnings], "nodes": nodes}
 
 
-def plan_table(statuses: list[NodeStatus], out: TextIO) -> None:
+def plan_table(statuses: list[NodeStatus], out: TextIO, backend: str = "fal") -> None:
     """One line per node: status, id, endpoint, estimated cost of a miss, and why."""
     width = max(len(s.job.id) for s in statuses)
     for s in statuses:
@@ -53,7 +53,8 @@ def plan_table(statuses: list[NodeStatus], out: TextIO) -> None:
         out.write(f"  {s.status:<7} {s.job.id:<{width}}  {cost}  {what}{why}\n")
     todo = sum(1 for s in statuses if s.status != "cached")
     total = sum(s.cost for s in statuses)
-    out.write(f"{todo} of {len(statuses)} node(s) to run; estimated cost ${total:.2f}\n")
+    free = " (free on the animatic backend; the fal price is shown)" if backend == "animatic" else ""
+    out.write(f"{todo} of {len(statuses)} node(s) to run; estimated cost ${total:.2f}{free}\n")
 
 
 def why_text(status: NodeStatus, plan: Plan) -> str:

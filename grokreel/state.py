@@ -32,7 +32,7 @@ class NodeStatus:
     key: str | None
     reasons: list[str] = field(default_factory=list)
     output: str | None = None
-    cost: float = 0.0  # estimated USD to (re)render it; 0 when cached
+    cost: float = 0.0  # estimated USD the API charges to (re)render it; 0 when cached
 
 
 class BuildState:
@@ -94,7 +94,7 @@ def plan_status(plan: Plan, store: Store, backend: str, state: BuildState,
             status = _status_of(job, key, store, lock, previous, resolve, backend)
         if job.id in force:
             status = NodeStatus(job, "stale", status.key, ["forced: a new take"])
-        if status.status != "cached" and job.endpoint and backend != "animatic":
+        if status.status != "cached" and job.endpoint:  # the API's price, whatever the backend
             status.cost = estimate(plan, job, prices or PriceTable())
         outputs[job.id] = status.output
         statuses.append(status)
