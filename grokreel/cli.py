@@ -113,7 +113,8 @@ def build(storyboard: Path, shots: tuple[str, ...], jobs: int, output: Path | No
     """Render what changed and assemble the film. With SHOTS, render just those (no cut)."""
     from .build import open_project
     from .errors import BuildFailed
-    from .report import ConsoleListener, build_json, plan_json, plan_table
+    from .progress import progress_listener
+    from .report import build_json, plan_json, plan_table
 
     project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
     for warning in project.plan.warnings:
@@ -127,7 +128,7 @@ def build(storyboard: Path, shots: tuple[str, ...], jobs: int, output: Path | No
         else:
             plan_table(statuses, sys.stdout, project.backend)
         return
-    listener = ConsoleListener(total=project.plan.graph.number_of_nodes())
+    listener = progress_listener(project.plan, shots)
     result = project.build(jobs=jobs, targets=list(shots) or None, output=output,
                            listener=listener, keep_going=keep_going, force=list(force),
                            locked=locked, max_cost=max_cost)

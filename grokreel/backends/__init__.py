@@ -23,7 +23,9 @@ def available() -> list[str]:
 
 def default_backend() -> str:
     """`fal` when FAL_KEY is set (and the fal backend is installed), else the offline animatic."""
-    return "fal" if os.environ.get("FAL_KEY") and "fal" in available() else "animatic"
+    env = os.environ
+    keyed = env.get("FAL_KEY") or (env.get("FAL_KEY_ID") and env.get("FAL_KEY_SECRET"))
+    return "fal" if keyed and "fal" in available() else "animatic"
 
 
 def make_backend(name: str, cache_dir: Path) -> Backend:

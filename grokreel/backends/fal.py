@@ -1,0 +1,429 @@
+"""The fal backend: Grok Imagine Video through fal's queue, journaled so no clip is paid twice.
+
+    render(request)
+      ├─ journaled?  yes → resume polling that request (no new submit)
+      │              no  → media to URLs (fal_upload) → submit → journal the request id at once
+      ├─ poll status_url?logs=1, backing off while queued → "queued N", "running: <log line>"
+      ├─ COMPLETED → GET response_url; an error there or in the status fails the shot
+      └─ stream the video into workdir; verify size, a real decode and the duration
+    Ctrl-C: a request still IN_QUEUE is cancelled (fal does not bill queue time) and forgotten;
+    one that is running or done stays journaled, and the next build picks it up.
+
+Environment: FAL_KEY (or FAL_KEY_ID + FAL_KEY_SECRET), GROKREEL_FAL_QUEUE_URL,
+GROKREEL_FAL_REST_URL, GROKREEL_FAL_POLL_INTERVAL (first poll interval, s; default 0.5),
+GROKREEL_FAL_DEADLINE (how long one build waits for one request, s; default 3600).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from .. import api
+from ..errors import AuthError, BackendError, MediaError, PlanError
+from ..journal import Journal, JournalEntry
+from .base import Progress, RenderRequest, RenderResult
+from .fal_http import FalHttp, Gone, RetryPolicy, Where, server_words
+from .fal_upload import Uploads
+
+__all__ = ["DEFAULT_QUEUE_URL", "DEFAULT_REST_URL", "FalBackend", "PollSchedule"]
+
+T = TypeVar("T")
+DEFAULT_QUEUE_URL = "https://queue.fal.run"
+DEFAULT_REST_URL = "https://rest.fal.ai"
+CANCEL_SECONDS = 10.0  # how long Ctrl-C waits for fal to confirm a cancel
+DURATION_SLACK = 0.5  # seconds a decoded clip may differ from what fal says it is
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    """Seconds between status polls: ``base`` after a state change, then ×``factor`` per poll
+    up to ``queued_max`` while waiting in the queue (which can last minutes and is not billed),
+    or ``running_max`` while running (so a finished clip is noticed soon)."""
+
+    base: float = 0.5
+    queued_max: float = 5.0
+    running_max: float = 2.0
+    factor: float = 1.5
+    deadline: float = 3600.0
+
+    @classmethod
+    def scaled(cls, base: float, deadline: float = 3600.0) -> PollSchedule:
+        return cls(base, base * 10, base * 4, deadline=deadline)
+
+    def next(self, previous: float | None, state: str) -> float:
+        """The wait after a poll that saw ``state``; ``previous`` is None after a change."""
+        if previous is None:
+            return self.base
+        cap = self.queued_max if state == "IN_QUEUE" else self.running_max
+        return min(cap, previous * self.factor)
+
+
+@dataclass
+class _Flight:
+    """What this render last knew about its request (read by the Ctrl-C handler)."""
+
+    entry: JournalEntry
+    state: str = "IN_QUEUE"
+    said: str = ""
+    polls: list[float] = field(default_factory=list)
+
+
+class FalBackend:
+    """Renders on fal.ai's queue; see the module docstring for the life of one request."""
+
+    name = "fal"
+
+    def __init__(
+        self,
+        key: str,
+        cache_dir: Path,
+        *,
+        queue_url: str = DEFAULT_QUEUE_URL,
+        rest_url: str = DEFAULT_REST_URL,
+        poll: PollSchedule | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+    ):
+        if not key:
+            raise _no_key()
+        self.http = FalHttp(key, queue_url, rest_url, timeout=timeout, retry=retry)
+        self.journal = Journal(cache_dir)
+        self.uploads = Uploads(self.http, cache_dir)
+        self.poll = poll or PollSchedule()
+
+    @classmethod
+    def from_env(cls, cache_dir: Path) -> FalBackend:
+        """The backend configured by the environment; a missing key is an AuthError."""
+        env = os.environ
+        key = env.get("FAL_KEY") or ""
+        if not key and env.get("FAL_KEY_ID") and env.get("FAL_KEY_SECRET"):
+            key = f"{env['FAL_KEY_ID']}:{env['FAL_KEY_SECRET']}"
+        poll = PollSchedule.scaled(
+            _seconds("GROKREEL_FAL_POLL_INTERVAL", 0.5), _seconds("GROKREEL_FAL_DEADLINE", 3600.0)
+        )
+        return cls(
+            key,
+            cache_dir,
+            poll=poll,
+            queue_url=env.get("GROKREEL_FAL_QUEUE_URL") or DEFAULT_QUEUE_URL,
+            rest_url=env.get("GROKREEL_FAL_REST_URL") or DEFAULT_REST_URL,
+        )
+
+    def __repr__(self) -> str:
+        return f"FalBackend(queue_url={self.http.queue_url!r}, journal={str(self.journal.root)!r})"
+
+    async def release(self, key: str) -> None:
+        self.journal.clear(key)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # -- one render ------------------------------------------------------------------------------
+    async def render(
+        self, request: RenderRequest, workdir: Path, progress: Progress
+    ) -> RenderResult:
+        where = Where(request.shot, request.endpoint_id)
+        entry = self._journaled(request)
+        if entry is not None:
+            progress(f"resuming {entry.request_id}")
+            flight = _Flight(entry, state="UNKNOWN")  # never cancel what may already be running
+        else:
+            body = await self._inputs(request, where, progress)  # Ctrl-C here costs nothing
+            entry, interrupted = await _settle(self._submit(request, body, where, progress))
+            flight = _Flight(entry)
+            if interrupted:  # Ctrl-C during the submit: the request exists and is queued
+                await _settle(self._interrupted(flight, progress))
+                raise asyncio.CancelledError
+        try:
+            status = await self._wait(flight, where, progress)
+            video = await self._result(flight, status, where)
+            flight.state = "DOWNLOADING"
+            path = await self._download(video, request, workdir, where, progress)
+        except asyncio.CancelledError:
+            await _settle(self._interrupted(flight, progress))
+            raise
+        except BackendError as exc:
+            raise self._still_journaled(exc, entry) from None
+        extra = {
+            "fal": {
+                "request_id": entry.request_id,
+                "polls": len(flight.polls),
+                "metrics": status.get("metrics") or {},
+            }
+        }
+        return RenderResult(path, video, entry.request_id, video["url"], extra)
+
+    def _still_journaled(self, exc: BackendError, entry: JournalEntry) -> BackendError:
+        """Tell the user when a failed render's paid request is kept for the next build."""
+        if self.journal.get(entry.key) is not None and "journaled" not in str(exc):
+            exc.args = (
+                f"{exc}; request {entry.request_id} stays journaled: build again to resume it",
+            )
+        return exc
+
+    def _journaled(self, request: RenderRequest) -> JournalEntry | None:
+        """A request this cache already paid for, if it was made on the same fal host."""
+        entry = self.journal.get(request.key)
+        return entry if entry and entry.queue_url == self.http.queue_url else None
+
+    async def _inputs(
+        self, request: RenderRequest, where: Where, progress: Progress
+    ) -> dict[str, Any]:
+        """The request body: every ``job:``/``file:`` ref replaced by a URL fal can read."""
+        refs = sorted(request.media)
+        urls = await asyncio.gather(
+            *(self.uploads.url_for(request.media[r], where, progress) for r in refs)
+        )
+        resolved = dict(zip(refs, urls, strict=True))
+
+        def url(value: str) -> str:
+            if value in resolved or value.startswith(("http://", "https://", "data:")):
+                return resolved.get(value, value)
+            raise self.http.fail(where, f"no media was provided for {value}")
+
+        body = dict(request.input)
+        for name in api.FILE_FIELDS & body.keys():
+            value = body[name]
+            body[name] = [url(v) for v in value] if isinstance(value, list) else url(value)
+        return body
+
+    async def _submit(
+        self, request: RenderRequest, body: dict[str, Any], where: Where, progress: Progress
+    ) -> JournalEntry:
+        """POST the paid request and journal its id before anything else can happen."""
+        progress("submitting")
+        answer = await self.http.submit(
+            where,
+            f"{self.http.queue_url}/{request.endpoint_id}",
+            body,
+            {"x-app-fal-disable-fallback": "true"},
+        )
+        entry = JournalEntry(
+            request.key,
+            request.shot,
+            request.endpoint_id,
+            str(answer["request_id"]),
+            answer["status_url"],
+            answer["response_url"],
+            answer.get("cancel_url") or "",
+            self.http.queue_url,
+        )
+        try:
+            self.journal.record(entry)
+        except OSError as exc:
+            raise self.http.fail(
+                where,
+                f"fal queued request {entry.request_id} but it could not "
+                f"be journaled ({exc}); its clip will not be resumed",
+            ) from None
+        progress(_said(answer) or "queued")
+        return entry
+
+    async def _wait(self, flight: _Flight, where: Where, progress: Progress) -> dict[str, Any]:
+        """Poll until COMPLETED (then return the status body), reporting each new state."""
+        interval: float | None = None
+        start = time.monotonic()
+        while True:
+            status = await self._status(flight, where)
+            state = str(status.get("status"))
+            changed, flight.state = state != flight.state, state
+            if state == "COMPLETED":
+                return status
+            said = _said(status)
+            if said and said != flight.said:
+                flight.said = said
+                progress(said)
+            if time.monotonic() - start > self.poll.deadline:
+                raise self.http.fail(
+                    where,
+                    f"request {flight.entry.request_id} has not finished "
+                    f"after {self.poll.deadline:g} s; it stays journaled: "
+                    "build again to keep waiting for it",
+                )
+            interval = self.poll.next(None if changed else interval, state)
+            flight.polls.append(interval)
+            await asyncio.sleep(interval)
+
+    async def _status(self, flight: _Flight, where: Where) -> dict[str, Any]:
+        entry = flight.entry
+        response = await self.http.call(
+            where,
+            f"polling request {entry.request_id}",
+            "GET",
+            entry.status_url,
+            params={"logs": "1"},
+        )
+        if response.status_code == 404:
+            self.journal.clear(entry.key)
+            raise self.http.fail(
+                where,
+                f"fal does not know request {entry.request_id} (HTTP "
+                f"404: {server_words(response)}); it was removed from the "
+                "journal: build again to submit anew",
+            )
+        if not response.is_success:
+            raise self.http.refusal(response, where, f"polling request {entry.request_id}")
+        return self.http.body(response, where, f"polling request {entry.request_id}")
+
+    async def _result(
+        self, flight: _Flight, status: dict[str, Any], where: Where
+    ) -> dict[str, Any]:
+        """The finished job's video; a failed job (there is no FAILED status) fails the shot."""
+        entry = flight.entry
+        what = f"fetching the result of request {entry.request_id}"
+        response = await self.http.call(
+            where, what, "GET", entry.response_url, final=lambda r: "x-fal-request-id" in r.headers
+        )
+        if not response.is_success or status.get("error"):
+            self.journal.clear(entry.key)  # over without a clip: nothing left to resume
+            if not response.is_success:
+                raise self.http.refusal(response, where, f"request {entry.request_id}")
+            said = status.get("error_type") or "no type"
+            raise self.http.fail(
+                where, f"fal reports request {entry.request_id} failed: {status['error']} ({said})"
+            )
+        try:
+            output = api.VideoOutput.model_validate(self.http.body(response, where, what))
+        except ValidationError as exc:
+            self.journal.clear(entry.key)
+            raise self.http.fail(
+                where,
+                f"the result of request {entry.request_id} is not a "
+                f"video: {exc.errors()[0]['msg']}",
+            ) from None
+        return output.video.model_dump(mode="json", exclude_none=True)
+
+    async def _download(
+        self,
+        video: dict[str, Any],
+        request: RenderRequest,
+        workdir: Path,
+        where: Where,
+        progress: Progress,
+    ) -> Path:
+        """The clip into ``workdir``, verified: a fal URL is not a place to keep a paid clip."""
+        progress("downloading")
+        dest = workdir / f"{request.job_id}.mp4"
+        try:
+            size = await self.http.download(where, video["url"], dest)
+        except Gone:
+            self.journal.clear(request.key)  # nothing left to fetch: the next build renders anew
+            raise
+        expected = video.get("file_size")
+        if expected is not None and expected != size:
+            raise self.http.fail(
+                where,
+                f"the downloaded video has {size} bytes, fal said "
+                f"{expected}; it stays journaled: build again to retry",
+            )
+        from ..media.probe import probe
+
+        try:
+            info = await asyncio.to_thread(probe, dest)
+        except MediaError as exc:
+            raise self.http.fail(where, f"the downloaded video does not decode: {exc}") from None
+        said = video.get("duration")
+        if said is not None and abs(info.duration - float(said)) > DURATION_SLACK:
+            raise self.http.fail(
+                where, f"the downloaded video lasts {info.duration:.2f} s, fal said {said} s"
+            )
+        return dest
+
+    # -- Ctrl-C ----------------------------------------------------------------------------------
+    async def _interrupted(self, flight: _Flight, progress: Progress) -> None:
+        """Cancel a request still waiting in the queue; leave a running one journaled."""
+        entry = flight.entry
+        if flight.state != "IN_QUEUE" or not entry.cancel_url:
+            progress(
+                f"interrupted: request {entry.request_id} is "
+                f"{_WHERE_IT_IS.get(flight.state, 'running')} on fal; it stays journaled "
+                "and the next build resumes it"
+            )
+            return
+        answer = await self._cancel(entry)
+        if answer in ("OK", "NOT_FOUND"):
+            self.journal.clear(entry.key)
+            progress(f"interrupted: cancelled queued request {entry.request_id} (not billed)")
+        else:
+            progress(
+                f"interrupted: request {entry.request_id} could not be cancelled ({answer}); "
+                "it stays journaled and the next build resumes it"
+            )
+
+    async def _cancel(self, entry: JournalEntry) -> str:
+        """``PUT cancel_url`` once, briefly; fal's answer (OK, CANCELLATION_REQUESTED, ...)."""
+        try:
+            response = await asyncio.wait_for(
+                self.http.send("PUT", entry.cancel_url), CANCEL_SECONDS
+            )
+            answer = response.json().get("status")
+        except Exception as exc:  # on any doubt the entry stays journaled
+            return f"no answer: {type(exc).__name__}"
+        return str(answer or f"HTTP {response.status_code}")
+
+
+_WHERE_IT_IS = {
+    "IN_PROGRESS": "running",
+    "COMPLETED": "finished",
+    "DOWNLOADING": "finished",
+    "UNKNOWN": "in flight",
+}
+
+
+def _said(status: dict[str, Any]) -> str:
+    """The progress line for a status body: ``queued N`` or ``running: <last log line>``."""
+    state = status.get("status")
+    if state == "IN_QUEUE":
+        position = status.get("queue_position")
+        return f"queued {position}" if position is not None else "queued"
+    if state == "IN_PROGRESS":
+        logs = [log.get("message") for log in status.get("logs") or [] if isinstance(log, dict)]
+        last = next((str(m).strip() for m in reversed(logs) if m), "")
+        return f"running: {last[:120]}" if last else "running"
+    return ""
+
+
+async def _settle(work: Awaitable[T]) -> tuple[T, bool]:
+    """Await ``work`` to its end even if this task is cancelled meanwhile (a submit must learn
+    its request id; a cancel must reach fal); also say whether a cancellation arrived."""
+    task = asyncio.ensure_future(work)
+    interrupted = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            interrupted = True
+    try:
+        return task.result(), interrupted
+    except Exception:
+        if interrupted:
+            raise asyncio.CancelledError from None
+        raise
+
+
+def _no_key() -> AuthError:
+    return AuthError(
+        "FAL_KEY is not set: export FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET) to "
+        "render on fal.ai, or use --backend animatic to draft offline"
+    )
+
+
+def _seconds(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds <= 0:
+        raise PlanError(f"{name} must be a positive number of seconds, not {value!r}")
+    return seconds

@@ -1,0 +1,74 @@
+"""The in-flight request journal: never pay twice for one clip.
+
+    .grokreel/journal/<job key>.json   one paid request that has no clip in the store yet
+
+The moment fal answers a submit with a request id, the entry is written atomically (temp file,
+fsync, rename), before anything else happens. A later build that needs the same job finds the
+entry and resumes polling that request instead of submitting a new one. The entry is removed only
+when the clip is safely in the store (``Backend.release``) or the request is known to be over
+without a clip (cancelled while queued, or failed). It never holds the API key.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .store import atomic_write_text
+
+__all__ = ["Journal", "JournalEntry"]
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One submitted request, with the URLs fal gave for it (they are not rebuilt from the id)."""
+
+    key: str
+    shot: str
+    endpoint: str
+    request_id: str
+    status_url: str
+    response_url: str
+    cancel_url: str
+    queue_url: str
+    time: float = field(default_factory=time.time)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> JournalEntry:
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+class Journal:
+    """Durable job key → in-flight request map under ``<cache_dir>/journal/``."""
+
+    def __init__(self, cache_dir: Path):
+        self.root = Path(cache_dir) / "journal"
+
+    def _path(self, key: str) -> Path:
+        if not key or "/" in key or key.startswith("."):
+            raise ValueError(f"not a job key: {key!r}")
+        return self.root / f"{key}.json"
+
+    def record(self, entry: JournalEntry) -> None:
+        """Write ``entry`` durably; when this returns, a crash cannot lose the request id."""
+        text = json.dumps(asdict(entry), indent=1, sort_keys=True)
+        atomic_write_text(self._path(entry.key), text)
+
+    def get(self, key: str) -> JournalEntry | None:
+        """The entry for ``key``; an unreadable file counts as absent (it was never completed)."""
+        try:
+            return JournalEntry.from_json(json.loads(self._path(key).read_text()))
+        except (FileNotFoundError, json.JSONDecodeError, TypeError, AttributeError):
+            return None
+
+    def clear(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def entries(self) -> list[JournalEntry]:
+        """Every readable entry, oldest first."""
+        found = (self.get(path.stem) for path in self.root.glob("*.json"))
+        return sorted((e for e in found if e is not None), key=lambda e: e.time)
