@@ -1,1 +1,1 @@
-"""Media primitives: probing, frame grabs and the animatic renderer. Imported lazily (PyAV is heavy)."""
+"""Media primitives: probe, frame grab, the animatic renderer. Imported lazily (PyAV is heavy)."""

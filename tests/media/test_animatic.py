@@ -312,7 +312,7 @@ def test_failure_midway_removes_partial_and_keeps_old_file(
         if next(calls) == 5:
             raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(animatic, "_stamp", explode)
+    monkeypatch.setattr(animatic, "stamp", explode)
     with pytest.raises(MediaError, match="disk on fire"):
         animatic.render_text(dest, prompt="p", width=W, height=H, duration=1, seed="s")
     assert dest.read_bytes() == b"previous take"
