@@ -12,16 +12,14 @@ import networkx as nx
 from .backends import default_backend, make_backend
 from .cost import PriceTable, load_prices
 from .errors import PlanError
-from .execute import CUT_ENGINE, FRAME_ENGINE, Listener, Outcome, Runner, RunOptions
+from .execute import ENGINES, Listener, Outcome, Runner, RunOptions
 from .keys import KEY_SCHEMA, resolve_refs
 from .lock import LockFile
 from .plan import Plan, compile_file
 from .state import BuildState, NodeStatus, plan_status
-from .store import Store, sha256_file
+from .store import Store, atomic_write_text, sha256_file
 
 __all__ = ["BuildResult", "Project", "open_project"]
-
-ENGINES = {"cut": CUT_ENGINE, "frame": FRAME_ENGINE}
 
 
 @dataclass
@@ -42,14 +40,23 @@ class BuildResult:
     @property
     def estimated_cost(self) -> float:
         """Estimated USD of the jobs this build rendered."""
-        return round(sum(o.record.get("cost") or 0.0 for o in self.outcomes.values()
-                         if o.status == "rendered"), 4)
+        return round(
+            sum(
+                o.record.get("cost") or 0.0
+                for o in self.outcomes.values()
+                if o.status == "rendered"
+            ),
+            4,
+        )
 
     @property
     def actual_cost(self) -> float | None:
         """USD the API reported for this build's renders, when it reports any."""
-        reported = [o.record["actual_cost"] for o in self.outcomes.values()
-                    if o.status == "rendered" and o.record.get("actual_cost") is not None]
+        reported = [
+            o.record["actual_cost"]
+            for o in self.outcomes.values()
+            if o.status == "rendered" and o.record.get("actual_cost") is not None
+        ]
         return round(sum(reported), 4) if reported else None
 
 
@@ -71,8 +78,16 @@ class Project:
         return self._statuses(self.forced(force))
 
     def _statuses(self, forced: frozenset[str]) -> list[NodeStatus]:
-        return plan_status(self.plan, self.store, self.backend, self._state(), ENGINES,
-                           self.lock, self.prices, forced)
+        return plan_status(
+            self.plan,
+            self.store,
+            self.backend,
+            self._state(),
+            ENGINES,
+            self.lock,
+            self.prices,
+            forced,
+        )
 
     def _state(self) -> BuildState:
         return BuildState(self.store, self.plan.path)
@@ -82,7 +97,7 @@ class Project:
         ids: set[str] = set()
         for job_id in self.target_jobs(shots) or []:
             shot = self.plan.job(job_id).shot
-            own = {j.id for j in self.plan.jobs() if j.shot == shot and j.kind != "frame"}
+            own = {j.id for j in self.plan.jobs() if j.shot == shot and j.endpoint}
             ids |= own
             for one in own:
                 ids |= nx.descendants(self.plan.graph, one)
@@ -93,49 +108,73 @@ class Project:
             return None
         unknown = [t for t in targets if t not in self.plan.final]
         if unknown:
-            raise PlanError(f"no shot named {', '.join(unknown)} in {self.plan.path}; "
-                            f"shots: {', '.join(self.plan.final)}")
+            raise PlanError(
+                f"no shot named {', '.join(unknown)} in {self.plan.path}; "
+                f"shots: {', '.join(self.plan.final)}"
+            )
         return [self.plan.final[t] for t in targets]
 
-    def build(self, *, jobs: int = 2, targets: list[str] | None = None,
-              output: Path | None = None, listener: Listener | None = None,
-              keep_going: bool = False, force: list[str] | None = None, locked: bool = False,
-              max_cost: float | None = None) -> BuildResult:
+    def build(
+        self,
+        *,
+        jobs: int = 2,
+        targets: list[str] | None = None,
+        output: Path | None = None,
+        listener: Listener | None = None,
+        keep_going: bool = False,
+        force: list[str] | None = None,
+        locked: bool = False,
+        max_cost: float | None = None,
+    ) -> BuildResult:
         """Render what is missing and assemble the film (unless shot targets are given)."""
         job_ids = self.target_jobs(targets)
         lock = self.lock
         forced = self.forced(force)
         self._preflight(job_ids, forced, locked, max_cost)
         options = RunOptions(jobs, keep_going, forced, locked, max_cost, lock, self.prices)
-        runner = Runner(self.plan, self.store, make_backend(self.backend, self.store.root), options,
-                        listener)
+        runner = Runner(
+            self.plan, self.store, make_backend(self.backend, self.store.root), options, listener
+        )
         try:
             outcomes = asyncio.run(runner.run(job_ids))
         finally:
             self._remember(runner, lock)
         warnings = [str(w) for w in self.plan.warnings] + runner.notes
+        warnings += [w for o in outcomes.values() if o.ok for w in o.record.get("qa") or []]
         result = BuildResult(outcomes, warnings=warnings)
         cut = outcomes.get("cut")
         if cut is not None and cut.ok and cut.output:
             result.output = output or self.plan.output
             _export(self.store, cut.output, result.output)
+            if cut.record.get("srt"):
+                atomic_write_text(result.output.with_suffix(".srt"), cut.record["srt"])
         return result
 
-    def _preflight(self, job_ids: list[str] | None, forced: frozenset[str], locked: bool,
-                   max_cost: float | None) -> None:
-        """Refuse before any paid call: a --locked build with work to do, or an estimate over budget."""
+    def _preflight(
+        self,
+        job_ids: list[str] | None,
+        forced: frozenset[str],
+        locked: bool,
+        max_cost: float | None,
+    ) -> None:
+        """Refuse before any paid call: --locked with work to do, or an estimate over budget."""
         if not locked and max_cost is None:
             return
         wanted = self.plan.needs(job_ids)
-        todo = [s for s in self._statuses(forced)
-                if s.job.id in wanted and s.job.endpoint and s.status != "cached"]
+        todo = [
+            s
+            for s in self._statuses(forced)
+            if s.job.id in wanted and s.job.endpoint and s.status != "cached"
+        ]
         if locked and todo:
             names = "; ".join(f"{s.job.id} ({', '.join(s.reasons) or s.status})" for s in todo)
             raise PlanError(f"--locked: {len(todo)} shot job(s) would have to be rendered: {names}")
         estimate = sum(s.cost for s in todo) if self.backend != "animatic" else 0.0
         if max_cost is not None and estimate > max_cost + 1e-9:
-            raise PlanError(f"the estimated cost ${estimate:.2f} is over --max-cost "
-                            f"${max_cost:.2f}; nothing was submitted (see `grokreel plan`)")
+            raise PlanError(
+                f"the estimated cost ${estimate:.2f} is over --max-cost "
+                f"${max_cost:.2f}; nothing was submitted (see `grokreel plan`)"
+            )
 
     def _remember(self, runner: Runner, lock: LockFile) -> None:
         state = self._state()
@@ -143,9 +182,16 @@ class Project:
             if not outcome.ok:
                 continue
             resolved = resolve_refs(outcome.job.request, runner.content_hash)
-            state.remember(job_id, {"key": outcome.key, "request": resolved,
-                                    "backend": self.backend, "take": outcome.job.take,
-                                    "schema": KEY_SCHEMA})
+            state.remember(
+                job_id,
+                {
+                    "key": outcome.key,
+                    "request": resolved,
+                    "backend": self.backend,
+                    "take": outcome.job.take,
+                    "schema": KEY_SCHEMA,
+                },
+            )
             lock.update(job_id, _lock_entry(outcome))
         state.save()
         lock.keep_only(set(self.plan.graph.nodes))
@@ -155,15 +201,23 @@ class Project:
 def _lock_entry(outcome: Outcome) -> dict[str, object]:
     record, job = outcome.record, outcome.job
     video = record.get("video") or {}
-    return {"kind": job.kind, "endpoint": job.endpoint_id, "key": outcome.key,
-            "output_sha256": outcome.output, "request_id": record.get("request_id"),
-            "source_url": record.get("source_url"), "duration": video.get("duration"),
-            "size": record.get("size"), "cost": record.get("cost"),
-            "take": job.take if job.endpoint else None}
+    return {
+        "kind": job.kind,
+        "endpoint": job.endpoint_id,
+        "key": outcome.key,
+        "output_sha256": outcome.output,
+        "request_id": record.get("request_id"),
+        "source_url": record.get("source_url"),
+        "duration": video.get("duration"),
+        "size": record.get("size"),
+        "cost": record.get("cost"),
+        "take": job.take if job.endpoint else None,
+    }
 
 
-def open_project(path: Path, *, cache_dir: Path | None = None,
-                 backend: str | None = None) -> Project:
+def open_project(
+    path: Path, *, cache_dir: Path | None = None, backend: str | None = None
+) -> Project:
     """Compile ``path`` and pick its cache folder, backend and prices (flags, then environment)."""
     plan = compile_file(Path(path))
     root = cache_dir or os.environ.get("GROKREEL_CACHE_DIR") or plan.path.parent / ".grokreel"
@@ -172,8 +226,11 @@ def open_project(path: Path, *, cache_dir: Path | None = None,
 
 
 def _export(store: Store, sha: str, dest: Path) -> None:
-    if dest.is_file() and dest.stat().st_size == store.blob_path(sha).stat().st_size \
-            and sha256_file(dest) == sha:
+    if (
+        dest.is_file()
+        and dest.stat().st_size == store.blob_path(sha).stat().st_size
+        and sha256_file(dest) == sha
+    ):
         return
     dest.parent.mkdir(parents=True, exist_ok=True)
     store.export(sha, dest)

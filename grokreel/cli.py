@@ -1,4 +1,4 @@
-"""The `grokreel` command line: validate, plan, build, graph. User mistakes never show a traceback."""
+"""The `grokreel` command line. A user's mistake gets a message and exit status 1, no traceback."""
 
 from __future__ import annotations
 
@@ -16,11 +16,16 @@ from .errors import GrokreelError, StoryboardError
 F = TypeVar("F", bound=Callable[..., Any])
 
 storyboard_arg = click.argument("storyboard", type=click.Path(path_type=Path))
-cache_opt = click.option("--cache-dir", type=click.Path(path_type=Path),
-                         help="Cache folder (default: .grokreel next to the storyboard, "
-                              "or $GROKREEL_CACHE_DIR).")
-backend_opt = click.option("--backend", type=click.Choice(["animatic", "fal"]),
-                           help="Render backend (default: fal when FAL_KEY is set, else animatic).")
+cache_opt = click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    help="Cache folder (default: .grokreel next to the storyboard, or $GROKREEL_CACHE_DIR).",
+)
+backend_opt = click.option(
+    "--backend",
+    type=click.Choice(["animatic", "fal"]),
+    help="Render backend (default: fal when FAL_KEY is set, else animatic).",
+)
 json_opt = click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 
 
@@ -38,8 +43,9 @@ def friendly(func: F) -> F:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
-            click.echo("interrupted: finished clips are kept in the cache; build again to resume",
-                       err=True)
+            click.echo(
+                "interrupted: finished clips are kept in the cache; build again to resume", err=True
+            )
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
@@ -90,26 +96,58 @@ def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json:
 @main.command()
 @storyboard_arg
 @click.argument("shots", nargs=-1)
-@click.option("-j", "--jobs", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="How many jobs may run at once.")
+@click.option(
+    "-j",
+    "--jobs",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="How many jobs may run at once.",
+)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write the film.")
 @click.option("-n", "--dry-run", is_flag=True, help="Show the plan; render nothing.")
-@click.option("-k", "--keep-going", is_flag=True,
-              help="After a failure, finish every job that does not depend on it.")
-@click.option("--force", "force", multiple=True, metavar="SHOT",
-              help="Render SHOT again (a new take) and everything downstream. Repeatable.")
-@click.option("--locked", is_flag=True,
-              help="Fail before any paid call if anything would have to be rendered.")
-@click.option("--max-cost", type=click.FloatRange(min=0), metavar="USD",
-              help="Refuse to start over this estimate; never submit past it.")
+@click.option(
+    "-k",
+    "--keep-going",
+    is_flag=True,
+    help="After a failure, finish every job that does not depend on it.",
+)
+@click.option(
+    "--force",
+    "force",
+    multiple=True,
+    metavar="SHOT",
+    help="Render SHOT again (a new take) and everything downstream. Repeatable.",
+)
+@click.option(
+    "--locked",
+    is_flag=True,
+    help="Fail before any paid call if anything would have to be rendered.",
+)
+@click.option(
+    "--max-cost",
+    type=click.FloatRange(min=0),
+    metavar="USD",
+    help="Refuse to start over this estimate; never submit past it.",
+)
 @cache_opt
 @backend_opt
 @json_opt
 @friendly
-def build(storyboard: Path, shots: tuple[str, ...], jobs: int, output: Path | None,
-          dry_run: bool, keep_going: bool, force: tuple[str, ...], locked: bool,
-          max_cost: float | None, cache_dir: Path | None, backend: str | None,
-          as_json: bool) -> None:
+def build(
+    storyboard: Path,
+    shots: tuple[str, ...],
+    jobs: int,
+    output: Path | None,
+    dry_run: bool,
+    keep_going: bool,
+    force: tuple[str, ...],
+    locked: bool,
+    max_cost: float | None,
+    cache_dir: Path | None,
+    backend: str | None,
+    as_json: bool,
+) -> None:
     """Render what changed and assemble the film. With SHOTS, render just those (no cut)."""
     from .build import open_project
     from .errors import BuildFailed
@@ -129,21 +167,31 @@ def build(storyboard: Path, shots: tuple[str, ...], jobs: int, output: Path | No
             plan_table(statuses, sys.stdout, project.backend)
         return
     listener = progress_listener(project.plan, shots)
-    result = project.build(jobs=jobs, targets=list(shots) or None, output=output,
-                           listener=listener, keep_going=keep_going, force=list(force),
-                           locked=locked, max_cost=max_cost)
+    result = project.build(
+        jobs=jobs,
+        targets=list(shots) or None,
+        output=output,
+        listener=listener,
+        keep_going=keep_going,
+        force=list(force),
+        locked=locked,
+        max_cost=max_cost,
+    )
     if as_json:
         click.echo(json.dumps(build_json(result), indent=2))
-    for note in result.warnings[len(project.plan.warnings):]:
+    for note in result.warnings[len(project.plan.warnings) :]:
         click.echo(f"warning: {note}", err=True)
     actual = f", actual ${result.actual_cost:.2f}" if result.actual_cost is not None else ""
-    summary = (f"{result.count('rendered')} rendered, {result.count('cached')} cached, "
-               f"{result.count('failed')} failed, {result.count('skipped')} skipped; "
-               f"spend: estimated ${result.estimated_cost:.2f}{actual}")
+    summary = (
+        f"{result.count('rendered')} rendered, {result.count('cached')} cached, "
+        f"{result.count('failed')} failed, {result.count('skipped')} skipped; "
+        f"spend: estimated ${result.estimated_cost:.2f}{actual}"
+    )
     click.echo(f"{summary}" + (f"; film: {result.output}" if result.output else ""), err=True)
     if not result.ok:
-        raise BuildFailed({o.job.id: o.error or "" for o in result.outcomes.values()
-                           if o.status == "failed"})
+        raise BuildFailed(
+            {o.job.id: o.error or "" for o in result.outcomes.values() if o.status == "failed"}
+        )
 
 
 @main.command()
@@ -161,8 +209,11 @@ def why(storyboard: Path, shot: str, cache_dir: Path | None, backend: str | None
     project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
     statuses = {s.job.id: s for s in project.status()}
     job_id = project.plan.final.get(shot, shot)
-    ids = [job_id] if shot not in project.plan.final else sorted(
-        (s for s in statuses if statuses[s].job.shot == shot), key=list(statuses).index)
+    ids = (
+        [job_id]
+        if shot not in project.plan.final
+        else sorted((s for s in statuses if statuses[s].job.shot == shot), key=list(statuses).index)
+    )
     if job_id not in statuses:
         raise PlanError(f"no shot or job named `{shot}`; jobs: {', '.join(statuses)}")
     click.echo("\n\n".join(why_text(statuses[i], project.plan) for i in ids))
@@ -170,8 +221,14 @@ def why(storyboard: Path, shot: str, cache_dir: Path | None, backend: str | None
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--older-than", default=7.0, show_default=True, type=click.FloatRange(min=0),
-              metavar="DAYS", help="Only objects untouched for this many days.")
+@click.option(
+    "--older-than",
+    default=7.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    metavar="DAYS",
+    help="Only objects untouched for this many days.",
+)
 @click.option("--remove", is_flag=True, help="Delete them (default: only list).")
 @cache_opt
 @friendly
@@ -198,8 +255,32 @@ def gc(files: tuple[Path, ...], older_than: float, remove: bool, cache_dir: Path
 
 @main.command()
 @storyboard_arg
-@click.option("--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot",
-              show_default=True)
+@click.option(
+    "--otio",
+    "otio_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Write the built cut as an OpenTimelineIO timeline (.otio).",
+)
+@cache_opt
+@backend_opt
+@friendly
+def export(storyboard: Path, otio_path: Path, cache_dir: Path | None, backend: str | None) -> None:
+    """Export the built cut for an editor (Resolve, Premiere…) as OpenTimelineIO."""
+    from .build import open_project
+    from .cut.otio import export_otio
+
+    project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
+    timeline = export_otio(project, otio_path)
+    clips = sum(len(track.find_clips()) for track in timeline.tracks)
+    click.echo(f"{otio_path}: {clips} clip(s) on {len(timeline.tracks)} track(s)", err=True)
+
+
+@main.command()
+@storyboard_arg
+@click.option(
+    "--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot", show_default=True
+)
 @friendly
 def graph(storyboard: Path, fmt: str) -> None:
     """Print the job graph as Graphviz DOT or Mermaid."""

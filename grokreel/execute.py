@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from .backends.base import Backend, MediaInput, RenderRequest
 from .cost import PriceTable, estimate
+from .cut.encoding import ENGINE as ENCODER
 from .errors import GrokreelError, PlanError
 from .fetch import fetch_url
 from .keys import FileHashes, job_key
@@ -25,11 +26,13 @@ from .plan import Job, Plan
 from .state import find_existing
 from .store import Store
 
-__all__ = ["CUT_ENGINE", "Outcome", "RunOptions", "Runner", "Status"]
+__all__ = ["CUT_ENGINE", "ENGINES", "Outcome", "RunOptions", "Runner", "Status"]
 
 Status = Literal["rendered", "cached", "failed", "skipped"]
-CUT_ENGINE = "moviepy-1"
+CUT_ENGINE = f"concat-1/{ENCODER}"
 FRAME_ENGINE = "pyav-frame-1"
+NORMALIZE_ENGINE = f"normalize-1/{ENCODER}"
+ENGINES = {"cut": CUT_ENGINE, "frame": FRAME_ENGINE, "normalize": NORMALIZE_ENGINE}
 
 
 @dataclass
@@ -68,8 +71,14 @@ Listener = Callable[[Outcome | tuple[Job, str]], None]
 class Runner:
     """Executes a plan's jobs on one backend with at most ``jobs`` running at once."""
 
-    def __init__(self, plan: Plan, store: Store, backend: Backend, options: RunOptions | None = None,
-                 listener: Listener | None = None):
+    def __init__(
+        self,
+        plan: Plan,
+        store: Store,
+        backend: Backend,
+        options: RunOptions | None = None,
+        listener: Listener | None = None,
+    ):
         self.plan, self.store, self.backend = plan, store, backend
         self.options = options or RunOptions()
         self.limit = asyncio.Semaphore(max(1, self.options.jobs))
@@ -100,7 +109,9 @@ class Runner:
         upstream = [await tasks[dep] for dep in job.deps]
         failed = [o.job.id for o in upstream if not o.ok]
         if failed:
-            outcome = Outcome(job, "skipped", error=f"needs {', '.join(failed)}, which did not finish")
+            outcome = Outcome(
+                job, "skipped", error=f"needs {', '.join(failed)}, which did not finish"
+            )
         else:
             outcome = await self._resolve(job)
         self.outcomes[job.id] = outcome
@@ -119,13 +130,19 @@ class Runner:
                     return Outcome(job, "cached", key, record["output"], record)
             async with self.limit:
                 if self.stopped:
-                    return Outcome(job, "skipped", key, error="the build stopped after a failure "
-                                   "(use -k/--keep-going to finish independent jobs)")
+                    return Outcome(
+                        job,
+                        "skipped",
+                        key,
+                        error="the build stopped after a failure "
+                        "(use -k/--keep-going to finish independent jobs)",
+                    )
                 cost = self._commit_spend(job) if job.endpoint else 0.0
                 self.listener((job, "started"))
                 record = await self._execute(job, key, cost)
-            return Outcome(job, "rendered", key, record["output"], record,
-                           seconds=time.monotonic() - start)
+            return Outcome(
+                job, "rendered", key, record["output"], record, seconds=time.monotonic() - start
+            )
         except GrokreelError as exc:
             self.stopped = not self.options.keep_going
             return Outcome(job, "failed", error=str(exc), seconds=time.monotonic() - start)
@@ -134,12 +151,18 @@ class Runner:
         """Refuse a paid job in --locked mode or past --max-cost; else count its estimate."""
         if self.options.locked:
             raise PlanError(f"`{job.id}` would have to be rendered, and the build is --locked")
-        cost = estimate(self.plan, job, self.options.prices) if self.backend.name != "animatic" else 0.0
+        cost = (
+            estimate(self.plan, job, self.options.prices)
+            if self.backend.name != "animatic"
+            else 0.0
+        )
         limit = self.options.max_cost
         if limit is not None and self.committed + cost > limit + 1e-9:
-            raise PlanError(f"`{job.id}` (about ${cost:.2f}) would take the spend to "
-                            f"${self.committed + cost:.2f}, past --max-cost ${limit:.2f}; "
-                            "not submitted")
+            raise PlanError(
+                f"`{job.id}` (about ${cost:.2f}) would take the spend to "
+                f"${self.committed + cost:.2f}, past --max-cost ${limit:.2f}; "
+                "not submitted"
+            )
         self.committed += cost
         return cost
 
@@ -161,16 +184,22 @@ class Runner:
         if sha != entry.get("output_sha256"):
             self.notes.append(f"locked take of `{job.id}` changed at its URL (sha256 mismatch)")
             return None
-        record = {"key": key, "job": job.id, "kind": job.kind, "request": job.request,
-                  "output": sha, "size": size, "fetched_from_lock": True} | {
-                  k: entry.get(k) for k in ("request_id", "source_url", "endpoint", "cost")}
+        record = {
+            "key": key,
+            "job": job.id,
+            "kind": job.kind,
+            "request": job.request,
+            "output": sha,
+            "size": size,
+            "fetched_from_lock": True,
+        } | {k: entry.get(k) for k in ("request_id", "source_url", "endpoint", "cost")}
         record["video"] = {"url": entry["source_url"], "duration": entry.get("duration")}
         self.store.put_action(key, record)
         return record
 
     # -- keys and inputs -------------------------------------------------------------------------
     def key_of(self, job: Job) -> str:
-        engine = {"cut": CUT_ENGINE, "frame": FRAME_ENGINE}.get(job.kind, "")
+        engine = ENGINES.get(job.kind, "")
         return job_key(job, self.backend.name, self.content_hash, engine)
 
     def content_hash(self, ref: str) -> str:
@@ -189,8 +218,9 @@ class Runner:
                 upstream = self.outcomes[ref[4:]]
                 assert upstream.output
                 path = self.store.open_verified(upstream.output)
-                media[ref] = MediaInput(ref, path, upstream.output,
-                                        upstream.record.get("source_url"))
+                media[ref] = MediaInput(
+                    ref, path, upstream.output, upstream.record.get("source_url")
+                )
         return media
 
     # -- running ---------------------------------------------------------------------------------
@@ -198,14 +228,20 @@ class Runner:
         workdir = self.store.workdir()
         try:
             media = self._media(job)
-            record: dict[str, Any] = {"key": key, "job": job.id, "kind": job.kind,
-                                      "request": job.request, "created": time.time()}
+            record: dict[str, Any] = {
+                "key": key,
+                "job": job.id,
+                "kind": job.kind,
+                "request": job.request,
+                "created": time.time(),
+            }
             if job.endpoint:
                 record["cost"] = cost
             if job.kind == "frame":
                 path = await asyncio.to_thread(_grab, media, job, workdir)
-            elif job.kind == "cut":
-                path = await asyncio.to_thread(_cut, media, job, workdir)
+            elif job.kind in ("normalize", "cut"):
+                path, extra = await asyncio.to_thread(_edit, media, job, workdir)
+                record |= extra
             else:
                 path, extra = await self._render(job, key, media, workdir)
                 record |= extra
@@ -219,17 +255,37 @@ class Runner:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    async def _render(self, job: Job, key: str, media: dict[str, MediaInput],
-                      workdir: Path) -> tuple[Path, dict[str, Any]]:
+    async def _render(
+        self, job: Job, key: str, media: dict[str, MediaInput], workdir: Path
+    ) -> tuple[Path, dict[str, Any]]:
         assert job.endpoint and job.endpoint_id and job.shot
-        variation = len(_earlier_takes(self.store.get_action(key), "")) if job.id in \
-            self.options.force else 0
-        request = RenderRequest(job.id, job.shot, job.endpoint, job.endpoint_id, job.request, media,
-                                key, job.take, variation)
-        result = await self.backend.render(request, workdir,
-                                           lambda state: self.listener((job, state)))
-        extra = {"backend": self.backend.name, "endpoint": job.endpoint_id, "video": result.video,
-                 "request_id": result.request_id, "source_url": result.source_url} | result.extra
+        variation = (
+            len(_earlier_takes(self.store.get_action(key), ""))
+            if job.id in self.options.force
+            else 0
+        )
+        request = RenderRequest(
+            job.id,
+            job.shot,
+            job.endpoint,
+            job.endpoint_id,
+            job.request,
+            media,
+            key,
+            job.take,
+            variation,
+        )
+        result = await self.backend.render(
+            request, workdir, lambda state: self.listener((job, state))
+        )
+        extra = {
+            "backend": self.backend.name,
+            "endpoint": job.endpoint_id,
+            "video": result.video,
+            "request_id": result.request_id,
+            "source_url": result.source_url,
+        } | result.extra
+        extra["qa"] = await asyncio.to_thread(_qa, result.path, job)
         return result.path, extra
 
 
@@ -249,14 +305,21 @@ def _grab(media: dict[str, MediaInput], job: Job, workdir: Path) -> Path:
     return dest
 
 
-def _cut(media: dict[str, MediaInput], job: Job, workdir: Path) -> Path:
-    from .cut import CutClip, FilmFormat, Transition, assemble
+def _edit(media: dict[str, MediaInput], job: Job, workdir: Path) -> tuple[Path, dict[str, Any]]:
+    """A clip normalized into the film's format, or the film assembled (see grokreel/cut)."""
+    from .cut.jobs import run_cut, run_normalize
 
-    clips = []
-    for clip in job.request["clips"]:
-        t = clip["transition"] or {}
-        transition = Transition(t.get("type", "cut"), float(t.get("duration", 0.0)))
-        clips.append(CutClip(media[clip["ref"]].path, transition))
-    dest = workdir / "film.mp4"
-    assemble(clips, dest, FilmFormat(**job.request["format"]))
-    return dest
+    if job.kind == "normalize":
+        source = job.request["source"]
+        return run_normalize(job.request, media[source].path if source else None, workdir)
+    return run_cut(job.request, {ref: m.path for ref, m in media.items()}, workdir)
+
+
+def _qa(path: Path, job: Job) -> list[str]:
+    """Warnings about a freshly rendered clip; a clip QA cannot read is itself worth a warning."""
+    from .cut.qa import clip_qa
+
+    try:
+        return clip_qa(path, job.duration, job.shot or job.id)
+    except GrokreelError as exc:
+        return [f"shot `{job.shot or job.id}`: could not be checked: {exc}"]

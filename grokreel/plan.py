@@ -21,11 +21,16 @@ from .spec.source import Loc, Source
 
 __all__ = ["Job", "JobKind", "Plan", "compile_file", "film_size"]
 
-JobKind = Literal["generate", "edit", "extend", "frame", "cut"]
+JobKind = Literal["generate", "edit", "extend", "frame", "normalize", "cut"]
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".webm", ".mkv", ".m4v"}
-_ENDPOINT = {"text": "text-to-video", "image": "image-to-video", "references": "reference-to-video",
-             "edit": "edit-video", "extend": "extend-video"}
+_ENDPOINT = {
+    "text": "text-to-video",
+    "image": "image-to-video",
+    "references": "reference-to-video",
+    "edit": "edit-video",
+    "extend": "extend-video",
+}
 _ACCEPTS = {  # which shot keys each endpoint takes; anything else is an author error
     "text-to-video": {"duration", "resolution", "aspect_ratio"},
     "image-to-video": {"duration", "resolution", "aspect_ratio"},
@@ -33,8 +38,15 @@ _ACCEPTS = {  # which shot keys each endpoint takes; anything else is an author 
     "edit-video": {"resolution"},
     "extend-video": {"duration"},
 }
-_ASPECTS = {"16:9": 16 / 9, "4:3": 4 / 3, "3:2": 3 / 2, "1:1": 1.0, "2:3": 2 / 3, "3:4": 3 / 4,
-            "9:16": 9 / 16}
+_ASPECTS = {
+    "16:9": 16 / 9,
+    "4:3": 4 / 3,
+    "3:2": 3 / 2,
+    "1:1": 1.0,
+    "2:3": 2 / 3,
+    "3:4": 3 / 4,
+    "9:16": 9 / 16,
+}
 
 
 @dataclass(frozen=True)
@@ -62,7 +74,7 @@ class Job:
     def refs(self) -> list[str]:
         """Every media reference this job's request holds, in order."""
         out: list[str] = []
-        for name in sorted(api.FILE_FIELDS | {"source", "clips"}):
+        for name in sorted(api.FILE_FIELDS | {"source", "clips", "music"}):
             value = self.request.get(name)
             items = value if isinstance(value, list) else [value]
             out += [_ref_of(v) for v in items if _ref_of(v)]
@@ -151,23 +163,40 @@ class _Compiler:
         if errors:
             raise StoryboardError(sorted(self.problems, key=lambda d: (d.line, d.column)))
         output = self.board.output.path or f"{self.src.path.stem}.mp4"
-        return Plan(self.src.path, self.board, self.graph, (self.base / output).resolve(),
-                    self.problems, self.final)
+        return Plan(
+            self.src.path,
+            self.board,
+            self.graph,
+            (self.base / output).resolve(),
+            self.problems,
+            self.final,
+        )
 
     def _check_names(self) -> None:
         for name in self.board.shots:
             if name in self.board.assets:
-                self.error(("shots", name), f"`{name}` names both a shot and an asset",
-                           "rename one of them", key=True)
+                self.error(
+                    ("shots", name),
+                    f"`{name}` names both a shot and an asset",
+                    "rename one of them",
+                    key=True,
+                )
             if name == "cut":
-                self.error(("shots", name), "`cut` is reserved for the final film",
-                           "rename the shot", key=True)
+                self.error(
+                    ("shots", name),
+                    "`cut` is reserved for the final film",
+                    "rename the shot",
+                    key=True,
+                )
 
     def _check_assets(self) -> None:
         for name, asset in self.board.assets.items():
             if asset.path is not None and not (self.base / asset.path).is_file():
-                self.error(("assets", name), f"asset `{name}`: file not found: {asset.path}",
-                           f"paths are relative to {self.base}; check the spelling")
+                self.error(
+                    ("assets", name),
+                    f"asset `{name}`: file not found: {asset.path}",
+                    f"paths are relative to {self.base}; check the spelling",
+                )
 
     def _asset_kind(self, name: str) -> str:
         asset = self.board.assets[name]
@@ -203,15 +232,23 @@ class _Compiler:
             order = {n: i for i, n in enumerate(self.board.shots)}
             return list(nx.lexicographical_topological_sort(deps, key=order.get))
         names = [edge[0] for edge in cycle] + [cycle[0][0]]
-        self.error(("shots", names[0]), f"shots depend on each other in a cycle: {' → '.join(names)}",
-                   "a shot cannot use its own output, directly or through other shots", key=True)
+        self.error(
+            ("shots", names[0]),
+            f"shots depend on each other in a cycle: {' → '.join(names)}",
+            "a shot cannot use its own output, directly or through other shots",
+            key=True,
+        )
         return None
 
     def _unknown(self, loc: Loc, what: str, name: str, known: list[str]) -> None:
         import difflib
 
         close = difflib.get_close_matches(name, known, n=1)
-        hint = f"did you mean `{close[0]}`?" if close else f"known {what}s: {', '.join(known) or 'none'}"
+        hint = (
+            f"did you mean `{close[0]}`?"
+            if close
+            else f"known {what}s: {', '.join(known) or 'none'}"
+        )
         self.error(loc, f"unknown {what} `{name}`", hint)
 
     # -- shots -----------------------------------------------------------------------------------
@@ -231,7 +268,9 @@ class _Compiler:
             request["reference_image_urls"] = self._references(loc, shot)
             request["prompt"] = self._mentions(loc, request["prompt"], shot.references or [])
         elif kind in ("edit", "extend"):
-            request["video_url"], source_seconds = self._video_ref(loc + ("video",), shot.video, deps)  # type: ignore[arg-type]
+            request["video_url"], source_seconds = self._video_ref(
+                loc + ("video",), shot.video, deps
+            )  # type: ignore[arg-type]
         request |= self._params(loc, shot, endpoint)
         normalized = self._normalize(loc, endpoint, request)
         if normalized is None:
@@ -249,8 +288,11 @@ class _Compiler:
         for key in ("image", "references", "video"):
             given = getattr(shot, key) is not None
             if given and wanted.get(kind) != key:
-                hint = ("add `kind: edit` or `kind: extend`" if key == "video"
-                        else f"a {kind} shot takes no `{key}`")
+                hint = (
+                    "add `kind: edit` or `kind: extend`"
+                    if key == "video"
+                    else f"a {kind} shot takes no `{key}`"
+                )
                 self.error(loc + (key,), f"`{key}` does not fit a {kind} shot", hint, key=True)
                 ok = False
         if kind in wanted and getattr(shot, wanted[kind]) is None:
@@ -259,8 +301,9 @@ class _Compiler:
         endpoint = _ENDPOINT[kind]
         for key in ("duration", "resolution", "aspect_ratio"):
             if getattr(shot, key) is not None and key not in _ACCEPTS[endpoint]:
-                self.error(loc + (key,), f"{endpoint} takes no `{key}`",
-                           _why_not(endpoint, key), key=True)
+                self.error(
+                    loc + (key,), f"{endpoint} takes no `{key}`", _why_not(endpoint, key), key=True
+                )
                 ok = False
         return ok
 
@@ -287,42 +330,63 @@ class _Compiler:
     def _normalize(self, loc: Loc, endpoint: str, request: dict[str, Any]) -> dict[str, Any] | None:
         from pydantic import ValidationError
 
-        placeholder = {k: ("x" if isinstance(v, str) else ["x"] * len(v))
-                       for k, v in request.items() if k in api.FILE_FIELDS}
+        placeholder = {
+            k: ("x" if isinstance(v, str) else ["x"] * len(v))
+            for k, v in request.items()
+            if k in api.FILE_FIELDS
+        }
         try:
             normalized = api.normalize_input(endpoint, request | placeholder)
         except ValidationError as exc:
             for err in exc.errors():
                 field_name = str(err["loc"][0]) if err["loc"] else ""
-                key = {"reference_image_urls": "references", "video_url": "video",
-                       "image_url": "image"}.get(field_name, field_name)
-                shot_loc = loc + (key,) if self.src.where(loc + (key,)) != self.src.where(loc) else loc
+                key = {
+                    "reference_image_urls": "references",
+                    "video_url": "video",
+                    "image_url": "image",
+                }.get(field_name, field_name)
+                shot_loc = (
+                    loc + (key,) if self.src.where(loc + (key,)) != self.src.where(loc) else loc
+                )
                 origin = "" if shot_loc != loc or not key else " (from `defaults`)"
-                self.error(shot_loc, f"{endpoint} `{field_name}`: {err['msg']}{origin}",
-                           "see the ranges in docs/storyboard.md")
+                self.error(
+                    shot_loc,
+                    f"{endpoint} `{field_name}`: {err['msg']}{origin}",
+                    "see the ranges in docs/storyboard.md",
+                )
             return None
         return normalized | {k: request[k] for k in placeholder}
 
-    def _expected_duration(self, loc: Loc, endpoint: str, request: dict[str, Any],
-                           source: float | None) -> float | None:
+    def _expected_duration(
+        self, loc: Loc, endpoint: str, request: dict[str, Any], source: float | None
+    ) -> float | None:
         if endpoint == "edit-video":
             if source is not None and source > api.EDIT_MAX_SOURCE_SECONDS:
-                self.warn(loc + ("video",), f"edit source is {source:g} s; edit-video keeps only the "
-                          f"first {api.EDIT_MAX_SOURCE_SECONDS:g} s", "trim or split the source shot")
+                self.warn(
+                    loc + ("video",),
+                    f"edit source is {source:g} s; edit-video keeps only the "
+                    f"first {api.EDIT_MAX_SOURCE_SECONDS:g} s",
+                    "trim or split the source shot",
+                )
             return None if source is None else min(source, api.EDIT_MAX_SOURCE_SECONDS)
         if endpoint == "extend-video":
             low, high = api.EXTEND_SOURCE_RANGE
             if source is not None and not low <= source <= high:
-                self.error(loc + ("video",), f"extend-video needs a source of {low:g}–{high:g} s; "
-                           f"this one is {source:g} s", "shorten or lengthen the source shot")
+                self.error(
+                    loc + ("video",),
+                    f"extend-video needs a source of {low:g}–{high:g} s; this one is {source:g} s",
+                    "shorten or lengthen the source shot",
+                )
             return None if source is None else source + request["duration"]
         return float(request["duration"])
 
     def _post_edit(self, name: str, shot: Shot, source_seconds: float | None) -> None:
         loc: Loc = ("shots", name, "edit")
         assert shot.edit is not None
-        request: dict[str, Any] = {"prompt": self._prompt(loc, shot, shot.edit.prompt, ()),
-                                   "video_url": f"job:{name}"}
+        request: dict[str, Any] = {
+            "prompt": self._prompt(loc, shot, shot.edit.prompt, ()),
+            "video_url": f"job:{name}",
+        }
         if shot.edit.resolution:
             request["resolution"] = shot.edit.resolution
         normalized = self._normalize(loc, "edit-video", request)
@@ -355,14 +419,25 @@ class _Compiler:
         upstream = self.final.get(shot, shot)
         seconds = self.durations.get(upstream)
         if isinstance(at, float | int) and seconds is not None and at > seconds:
-            self.error(loc, f"frame at {at:g} s is past the end of shot `{shot}` ({seconds:g} s)",
-                       "use a time inside the shot, or `frame: last`")
+            self.error(
+                loc,
+                f"frame at {at:g} s is past the end of shot `{shot}` ({seconds:g} s)",
+                "use a time inside the shot, or `frame: last`",
+            )
         label = at if isinstance(at, str) else f"{float(at):g}s"
         job_id = f"{shot}@{label}"
         if job_id not in self.graph:
             at_value = at if isinstance(at, str) else float(at)
-            self._add(Job(job_id, "frame", shot, None, {"source": f"job:{upstream}", "at": at_value},
-                          deps=(upstream,)))
+            self._add(
+                Job(
+                    job_id,
+                    "frame",
+                    shot,
+                    None,
+                    {"source": f"job:{upstream}", "at": at_value},
+                    deps=(upstream,),
+                )
+            )
         deps.append(job_id)
         return f"job:{job_id}"
 
@@ -415,52 +490,18 @@ class _Compiler:
     def _mentions(self, loc: Loc, prompt: str, names: list[str]) -> str:
         compiled, unknown = compile_references(prompt, names)
         for name in unknown:
-            self.error(loc + ("prompt",), f"the prompt mentions `@{name}`, which is not in `references`",
-                       f"add `{name}` to references, or use one of: "
-                       + ", ".join(f"@{n}" for n in names))
+            self.error(
+                loc + ("prompt",),
+                f"the prompt mentions `@{name}`, which is not in `references`",
+                f"add `{name}` to references, or use one of: " + ", ".join(f"@{n}" for n in names),
+            )
         return compiled
 
     # -- the cut ---------------------------------------------------------------------------------
     def _compile_cut(self) -> None:
-        items = self.board.cut
-        if items is None:
-            consumed = {ref for s in self.board.shots.values() if s.video is not None
-                        for ref, _ in self._upstream_shots(s)}
-            names = [n for n in self.board.shots if n not in consumed]
-            clips = [{"ref": f"job:{self.final[n]}", "transition": None} for n in names
-                     if n in self.final]
-        else:
-            clips = []
-            for i, item in enumerate(items):
-                if item.shot not in self.board.shots:
-                    self._unknown(("cut", i), "shot", item.shot, list(self.board.shots))
-                    continue
-                if i == 0 and item.transition and item.transition.type != "cut":
-                    self.warn(("cut", 0), "the first clip has nothing to transition from",
-                              "remove its `transition`")
-                transition = item.transition.model_dump() if item.transition and i else None
-                if item.shot in self.final:
-                    clips.append({"ref": f"job:{self.final[item.shot]}", "transition": transition})
-        self._check_crossfades(clips)
-        out = self.board.output
-        width, height = film_size(out.resolution, out.aspect_ratio)
-        request = {"clips": clips, "format": {"width": width, "height": height, "fps": out.fps,
-                                              "fit": out.fit}}
-        deps = tuple(dict.fromkeys(c["ref"].removeprefix("job:") for c in clips))
-        total = sum(self.durations.get(d) or 0 for d in (c["ref"][4:] for c in clips))
-        overlap = sum(c["transition"]["duration"] for c in clips
-                      if c["transition"] and c["transition"]["type"] == "crossfade")
-        self._add(Job("cut", "cut", None, None, request, 1, total - overlap, deps))
+        from .cut.compile import CutCompiler
 
-    def _check_crossfades(self, clips: list[dict[str, Any]]) -> None:
-        for i, clip in enumerate(clips):
-            t = clip["transition"]
-            if not t or t["type"] != "crossfade" or i == 0:
-                continue
-            shortest = min(self.durations.get(c["ref"][4:]) or 1e9 for c in clips[i - 1 : i + 1])
-            if t["duration"] >= shortest:
-                self.error(("cut", i, "transition"), f"crossfade of {t['duration']:g} s is not "
-                           f"shorter than its clips ({shortest:g} s)", "shorten the crossfade")
+        CutCompiler(self).compile()
 
     def _add(self, job: Job) -> None:
         self.graph.add_node(job.id, job=job)

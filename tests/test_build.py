@@ -53,7 +53,7 @@ def test_rebuild_does_nothing(film):
     open_project(film).build()
     again = open_project(film).build()
     assert again.count("rendered") == 0
-    assert again.count("cached") == len(again.outcomes) == 6
+    assert again.count("cached") == len(again.outcomes) == 9
 
 
 def test_prompt_change_rerenders_shot_descendants_and_cut(film):
@@ -61,7 +61,15 @@ def test_prompt_change_rerenders_shot_descendants_and_cut(film):
     open_project(film).build()
     film.write_text(film.read_text().replace("{{ hero }} in the fog", "{{ hero }} in the rain"))
     result = open_project(film).build()
-    assert rendered(result) == {"opening", "opening@last", "onward", "longer", "cut"}
+    assert rendered(result) == {
+        "opening",
+        "opening@last",
+        "onward",
+        "longer",
+        "cut:1:opening",
+        "cut:3:longer",
+        "cut",
+    }
 
 
 def test_cut_order_change_renders_no_shot(film):
@@ -69,8 +77,9 @@ def test_cut_order_change_renders_no_shot(film):
     open_project(film).build()
     text = film.read_text()
     assert "\n  - opening\n" in text
-    film.write_text(text.replace("\n  - opening\n", "\n").replace(
-        "  - longer\n", "  - longer\n  - opening\n"))
+    film.write_text(
+        text.replace("\n  - opening\n", "\n").replace("  - longer\n", "  - longer\n  - opening\n")
+    )
     result = open_project(film).build()
     assert rendered(result) == {"cut"}
 
@@ -78,12 +87,16 @@ def test_cut_order_change_renders_no_shot(film):
 def test_cosmetic_fields_do_not_change_keys(film):
     """Notes and titles are not in any key."""
     first = open_project(film).build()
-    film.write_text(film.read_text().replace("note: first", "note: changed").replace(
-        "title: test film", "title: other"))
+    film.write_text(
+        film.read_text()
+        .replace("note: first", "note: changed")
+        .replace("title: test film", "title: other")
+    )
     second = open_project(film).build()
     assert rendered(second) == set()
     assert {k: o.key for k, o in first.outcomes.items()} == {
-        k: o.key for k, o in second.outcomes.items()}
+        k: o.key for k, o in second.outcomes.items()
+    }
 
 
 def test_same_request_same_bytes_in_another_cache(film, tmp_path):
@@ -91,11 +104,12 @@ def test_same_request_same_bytes_in_another_cache(film, tmp_path):
     first = open_project(film, cache_dir=tmp_path / "c1").build()
     second = open_project(film, cache_dir=tmp_path / "c2").build()
     assert {k: o.output for k, o in first.outcomes.items()} == {
-        k: o.output for k, o in second.outcomes.items()}
+        k: o.output for k, o in second.outcomes.items()
+    }
 
 
 def test_failure_stops_only_dependents(write_board, board_dir):
-    """A failing shot skips its dependents and the cut; independent shots still render."""
+    """A failing shot skips its dependents and the cut; independent work still finishes (-k)."""
     (board_dir / "assets" / "broken.png").write_bytes(b"not an image")
     path = write_board("""
         defaults: {resolution: 480p, duration: 1}
@@ -104,9 +118,16 @@ def test_failure_stops_only_dependents(write_board, board_dir):
           bad: {image: assets/broken.png, prompt: fails, duration: 2}
           after: {kind: extend, video: bad, prompt: never}
     """)
-    result = open_project(path).build()
+    result = open_project(path).build(keep_going=True)
     status = {k: o.status for k, o in result.outcomes.items()}
-    assert status == {"good": "rendered", "bad": "failed", "after": "skipped", "cut": "skipped"}
+    assert status == {
+        "good": "rendered",
+        "bad": "failed",
+        "after": "skipped",
+        "cut:1:good": "rendered",
+        "cut:2:after": "skipped",
+        "cut": "skipped",
+    }
     assert "shot `bad`" in result.outcomes["bad"].error
     assert result.output is None
 
@@ -166,7 +187,9 @@ def test_plan_reports_reasons(film):
 def test_sample_storyboard_renders(tmp_path):
     """The README's sample film renders offline and plays with audio at the cut's length."""
     samples = Path(__file__).resolve().parent.parent / "storyboards"
-    shutil.copytree(samples, tmp_path / "boards", ignore=shutil.ignore_patterns(".grokreel", "*.mp4"))
+    shutil.copytree(
+        samples, tmp_path / "boards", ignore=shutil.ignore_patterns(".grokreel", "*.mp4")
+    )
     result = open_project(tmp_path / "boards" / "minimal.yaml").build()
     info = probe(result.output)
     assert info.duration == pytest.approx(3 + 3 - 1, abs=1 / 24) and info.has_audio

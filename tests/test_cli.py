@@ -43,12 +43,12 @@ def test_build_json_then_noop(cli, write_board):
     """`build --json` prints the stable summary; a rebuild reports every node cached."""
     path = write_board(SMALL)
     first = json.loads(cli("build", str(path), "--json").stdout)
-    assert (first["rendered"], first["cached"], first["failed"]) == (3, 0, 0)
+    assert (first["rendered"], first["cached"], first["failed"]) == (5, 0, 0)
     node = first["nodes"][0]
     assert set(node) >= {"id", "kind", "endpoint", "status", "key", "output_sha256", "duration"}
     assert node["endpoint"] == "xai/grok-imagine-video/text-to-video"
     second = json.loads(cli("build", str(path), "--json").stdout)
-    assert (second["rendered"], second["cached"]) == (0, 3)
+    assert (second["rendered"], second["cached"]) == (0, 5)
     assert second["output"] == first["output"] == str(path.with_suffix(".mp4"))
 
 
@@ -56,10 +56,16 @@ def test_plan_json(cli, write_board):
     """`plan --json` lists nodes with status and reasons, and renders nothing."""
     path = write_board(SMALL)
     data = json.loads(cli("plan", str(path), "--json").stdout)
-    assert [(n["id"], n["status"]) for n in data["nodes"]] == [("a", "new"), ("b", "new"),
-                                                               ("cut", "new")]
-    assert all(set(n) >= {"id", "kind", "endpoint", "status", "reasons", "key"}
-               for n in data["nodes"])
+    assert [(n["id"], n["status"]) for n in data["nodes"]] == [
+        ("a", "new"),
+        ("b", "new"),
+        ("cut:1:a", "new"),
+        ("cut:2:b", "new"),
+        ("cut", "new"),
+    ]
+    assert all(
+        set(n) >= {"id", "kind", "endpoint", "status", "reasons", "key"} for n in data["nodes"]
+    )
     assert not (path.parent / ".grokreel" / "objects").exists()
 
 
@@ -76,9 +82,10 @@ def test_graph_formats(cli, write_board):
     """`graph` prints DOT and Mermaid with every edge."""
     path = write_board(SMALL)
     dot = cli("graph", str(path)).stdout
-    assert '"a" -> "cut";' in dot and dot.startswith("digraph")
+    assert '"a" -> "cut:1:a";' in dot and '"cut:1:a" -> "cut";' in dot
+    assert dot.startswith("digraph")
     mermaid = cli("graph", str(path), "--format", "mermaid").stdout
-    assert mermaid.startswith("flowchart LR") and mermaid.count("-->") == 2
+    assert mermaid.startswith("flowchart LR") and mermaid.count("-->") == 4
 
 
 def test_failed_build_exits_one_with_summary(cli, write_board, board_dir):
@@ -98,7 +105,11 @@ def test_failed_build_exits_one_with_summary(cli, write_board, board_dir):
 def test_console_script_reports_without_traceback(write_board):
     """The installed entry point prints a located error and exits 1 on a user mistake."""
     path = write_board("shots: [a, b]\n")
-    proc = subprocess.run([sys.executable, "-m", "grokreel", "validate", str(path)],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "grokreel", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert f"{path}:1:" in proc.stderr and "Traceback" not in proc.stderr

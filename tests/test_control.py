@@ -26,8 +26,20 @@ BOARD = """
       night: {prompt: stars, take: 1}
     cut: [dawn, hero, longer, sepia, dusk, night]
 """
-SHOT_JOBS = {"dawn", "hero", "hero@last", "march", "march.edit", "longer", "meet", "sepia",
-             "dusk", "night", "cut"}
+SHOT_JOBS = {
+    "dawn",
+    "hero",
+    "hero@last",
+    "march",
+    "march.edit",
+    "longer",
+    "meet",
+    "sepia",
+    "dusk",
+    "night",
+    "cut",
+}
+CLIPS = {"cut:1:dawn", "cut:2:hero", "cut:3:longer", "cut:4:sepia", "cut:5:dusk", "cut:6:night"}
 
 
 @pytest.fixture
@@ -59,7 +71,16 @@ def test_prompt_edit(built, counting_backend):
     """A prompt edit makes that shot and its descendants stale; only they are rendered again."""
     edit(built, "the knight wakes", "the knight stirs")
     reasons = stale(built)
-    assert set(reasons) == {"hero", "hero@last", "march", "march.edit", "longer", "cut"}
+    assert set(reasons) == {
+        "hero",
+        "hero@last",
+        "march",
+        "march.edit",
+        "longer",
+        "cut:2:hero",
+        "cut:3:longer",
+        "cut",
+    }
     assert reasons["hero"] == ["prompt changed"]
     assert reasons["march"] == ["upstream `hero@last` will be rendered"]
     assert rebuild_calls(built, counting_backend) == {"hero", "march", "march.edit", "longer"}
@@ -71,16 +92,30 @@ def test_image_bytes_edit(built, counting_backend, board_dir):
     reasons = stale(built)
     assert reasons["hero"] == ["image `knight.png` bytes changed"]
     assert reasons["meet"] == ["reference image `knight.png` bytes changed"]
-    assert set(reasons) == SHOT_JOBS - {"dawn", "dusk", "night"}
-    assert rebuild_calls(built, counting_backend) == {"hero", "march", "march.edit", "longer",
-                                                      "meet", "sepia"}
+    assert set(reasons) == SHOT_JOBS - {"dawn", "dusk", "night"} | {
+        "cut:2:hero",
+        "cut:3:longer",
+        "cut:4:sepia",
+    }
+    assert rebuild_calls(built, counting_backend) == {
+        "hero",
+        "march",
+        "march.edit",
+        "longer",
+        "meet",
+        "sepia",
+    }
 
 
 def test_duration_edit(built, counting_backend):
     """A duration change is reported as `duration 2 → 3` on exactly that shot."""
     edit(built, "dusk: {prompt: dusk falls}", "dusk: {prompt: dusk falls, duration: 3}")
     reasons = stale(built)
-    assert reasons == {"dusk": ["duration 2 → 3"], "cut": ["upstream `dusk` will be rendered"]}
+    assert reasons == {
+        "dusk": ["duration 2 → 3"],
+        "cut:5:dusk": ["upstream `dusk` will be rendered"],
+        "cut": ["upstream `cut:5:dusk` will be rendered"],
+    }
     assert rebuild_calls(built, counting_backend) == {"dusk"}
 
 
@@ -145,16 +180,24 @@ def test_keep_going_finishes_independent_work(write_board, counting_backend, boa
     assert {stopped.outcomes[k].status for k in ("a", "b")} == {"skipped"}
     going = open_project(path).build(jobs=1, keep_going=True)
     status = {k: o.status for k, o in going.outcomes.items()}
-    assert status == {"bad": "failed", "after": "skipped", "a": "rendered", "b": "rendered",
-                      "cut": "skipped"}
+    assert status == {
+        "bad": "failed",
+        "after": "skipped",
+        "a": "rendered",
+        "b": "rendered",
+        "cut:1:after": "skipped",
+        "cut:2:a": "rendered",
+        "cut:3:b": "rendered",
+        "cut": "skipped",
+    }
 
 
 def test_lock_file_is_deterministic_and_complete(built):
-    """The lock has one entry per node with key and sha256, and a no-op build leaves it unchanged."""
+    """The lock has one entry per node with key and sha256; a no-op build leaves it unchanged."""
     lock = built.with_suffix(".lock")
     text = lock.read_text()
     nodes = json.loads(text)["nodes"]
-    assert set(nodes) == SHOT_JOBS
+    assert set(nodes) == SHOT_JOBS | CLIPS
     assert nodes["dawn"]["endpoint"] == "xai/grok-imagine-video/text-to-video"
     assert {"key", "output_sha256", "size", "duration"} <= set(nodes["dawn"])
     open_project(built).build()

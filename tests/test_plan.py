@@ -14,8 +14,12 @@ def test_defaults_made_explicit(compile_board):
           b: {prompt: hello, duration: 6, aspect_ratio: "16:9", resolution: 720p}
     """)
     assert plan.job("a").request == plan.job("b").request
-    assert plan.job("a").request == {"prompt": "hello", "duration": 6, "aspect_ratio": "16:9",
-                                     "resolution": "720p"}
+    assert plan.job("a").request == {
+        "prompt": "hello",
+        "duration": 6,
+        "aspect_ratio": "16:9",
+        "resolution": "720p",
+    }
 
 
 def test_each_endpoint_default_applied(compile_board):
@@ -42,7 +46,18 @@ def test_frame_chain_and_post_edit_nodes(compile_board):
           b: {image: {shot: a, frame: first}, prompt: two}
           c: {image: {shot: a, frame: 1.5}, prompt: three}
     """)
-    assert set(plan.graph.nodes) == {"a", "a.edit", "a@first", "a@1.5s", "b", "c", "cut"}
+    assert set(plan.graph.nodes) == {
+        "a",
+        "a.edit",
+        "a@first",
+        "a@1.5s",
+        "b",
+        "c",
+        "cut:1:a",
+        "cut:2:b",
+        "cut:3:c",
+        "cut",
+    }
     assert list(plan.graph.predecessors("a@first")) == ["a.edit"]
     assert plan.job("b").request["image_url"] == "job:a@first"
     assert plan.job("a@1.5s").request == {"source": "job:a.edit", "at": 1.5}
@@ -58,7 +73,8 @@ def test_default_cut_skips_consumed_shots(compile_board):
           c: {prompt: three}
     """)
     refs = [clip["ref"] for clip in plan.job("cut").request["clips"]]
-    assert refs == ["job:b", "job:c"]
+    assert refs == ["job:cut:1:b", "job:cut:2:c"]
+    assert [plan.job(r[4:]).request["source"] for r in refs] == ["job:b", "job:c"]
     assert plan.job("cut").duration == 12 + 6
 
 

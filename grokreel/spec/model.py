@@ -17,11 +17,13 @@ __all__ = [
     "CutItem",
     "Defaults",
     "MediaRef",
+    "Music",
     "Output",
     "PostEdit",
     "Shot",
     "ShotKind",
     "Storyboard",
+    "Title",
     "Transition",
 ]
 
@@ -29,6 +31,7 @@ NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 ShotKind = Literal["text", "image", "references", "edit", "extend"]
 FrameAt = Literal["first", "last"] | Annotated[float, Field(ge=0)]
+Colour = Annotated[str, Field(pattern=r"^(#[0-9A-Fa-f]{3}|#[0-9A-Fa-f]{6}|[A-Za-z]+)$")]
 
 
 class _Strict(BaseModel):
@@ -48,7 +51,7 @@ class Asset(_Strict):
 
     path: str | None = None
     url: str | None = None
-    kind: Literal["image", "video"] | None = None
+    kind: Literal["image", "video", "audio"] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -82,7 +85,9 @@ class MediaRef(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> MediaRef:
-        given = [f for f in ("name", "shot", "asset", "path", "url") if getattr(self, f) is not None]
+        given = [
+            f for f in ("name", "shot", "asset", "path", "url") if getattr(self, f) is not None
+        ]
         if len(given) != 1:
             raise ValueError("give exactly one of `shot`, `asset`, `path` or `url`")
         return self
@@ -132,7 +137,7 @@ class Shot(_Strict):
 class Transition(_Strict):
     """How the film passes into a clip from the one before it."""
 
-    type: Literal["cut", "crossfade"] = "cut"
+    type: Literal["cut", "crossfade", "fade"] = "cut"
     duration: Annotated[float, Field(ge=0, le=5)] = 0.5
 
     @model_validator(mode="before")
@@ -141,16 +146,79 @@ class Transition(_Strict):
         return {"type": value} if isinstance(value, str) else value
 
 
-class CutItem(_Strict):
-    """One clip of the final film."""
+class Title(_Strict):
+    """Text over a clip (from ``start`` for ``duration`` seconds), or on a title card."""
 
-    shot: str
+    text: Annotated[str, Field(min_length=1)]
+    start: Annotated[float, Field(ge=0)] = 0.0
+    duration: Annotated[float, Field(gt=0)] | None = None
+    color: Colour = "white"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        return {"text": value} if isinstance(value, str) else value
+
+
+class CutItem(_Strict):
+    """One clip of the final film (a shot, trimmed and titled), or a title card (no shot)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    shot: str | None = None
+    title: Title | None = None
+    duration: Annotated[float, Field(gt=0, le=60)] | None = None  # a title card's length
+    background: Colour | None = None  # a title card's colour
+    in_: Annotated[float, Field(ge=0)] | None = Field(default=None, alias="in")
+    out: Annotated[float, Field(gt=0)] | None = None
     transition: Transition | None = None
+    fade_out: Annotated[float, Field(gt=0, le=5)] | None = None
+    mute: bool = False
 
     @model_validator(mode="before")
     @classmethod
     def _from_string(cls, value: Any) -> Any:
         return {"shot": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _shot_or_card(self) -> CutItem:
+        if self.shot is None and self.title is None:
+            raise ValueError("a cut item needs `shot` (a clip) or `title` (a title card)")
+        if self.shot is not None and (self.duration is not None or self.background is not None):
+            raise ValueError(
+                "`duration` and `background` belong to a title card; "
+                "trim a shot with `in` and `out`"
+            )
+        if self.shot is None and (self.in_ is not None or self.out is not None or self.mute):
+            raise ValueError("`in`, `out` and `mute` apply to a shot, not to a title card")
+        if self.in_ is not None and self.out is not None and self.out <= self.in_:
+            raise ValueError("`out` must come after `in`")
+        return self
+
+
+class Music(_Strict):
+    """A music bed under the whole film: an audio (or video) asset or file."""
+
+    asset: str | None = None
+    path: str | None = None
+    volume: Annotated[float, Field(ge=0, le=4)] = 1.0
+    fade_in: Annotated[float, Field(ge=0)] = 0.0
+    fade_out: Annotated[float, Field(ge=0)] = 0.0
+    start: Annotated[float, Field(ge=0)] = 0.0  # seconds into the music where the film begins
+    loop: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"path": value} if "/" in value or "." in value else {"asset": value}
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Music:
+        if (self.asset is None) == (self.path is None):
+            raise ValueError("give exactly one of `asset` or `path`")
+        return self
 
 
 class Output(_Strict):
@@ -161,6 +229,7 @@ class Output(_Strict):
     aspect_ratio: AspectRatio = "16:9"
     fps: Annotated[int, Field(ge=1, le=60)] = 24
     fit: Literal["letterbox", "crop"] = "letterbox"
+    captions: Literal["both", "burn", "srt", "none"] = "both"  # the shots' `caption`s
 
 
 class Storyboard(_Strict):
@@ -174,6 +243,7 @@ class Storyboard(_Strict):
     assets: dict[Name, Asset] = Field(default_factory=dict)
     shots: dict[Name, Shot] = Field(min_length=1)
     cut: list[CutItem] | None = None
+    music: Music | None = None
     output: Output = Field(default_factory=Output)
     prices: dict[str, Any] | None = None  # overrides of the price table (see grokreel/cost.py)
 
