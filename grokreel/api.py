@@ -1,8 +1,8 @@
 """The Grok Imagine Video API contract (five fal endpoints): fields, enums, ranges and defaults.
 
-These models are the seed document made executable. The compiler validates every request against them
-and stores the *normalized* input (defaults filled in), so an omitted field and its default value are
-the same request and the same cache key.
+These models are the seed document made executable. The compiler validates every request
+against them and stores the *normalized* input (defaults filled in), so an omitted field and its
+default value are the same request and the same cache key.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Cost estimates: a price table per second of output, by endpoint and resolution, plus input fees.
 
-The defaults are xAI's reported list prices for grok-imagine-video (fal does not publish v1 prices on
-a stored page); override them in ``grokreel.toml`` (``[prices]``, found next to the storyboard or in a
-parent folder) or in the storyboard's ``prices:`` key. The animatic backend is free.
+The defaults are xAI's reported list prices for grok-imagine-video (fal publishes no v1 prices);
+override them in ``grokreel.toml`` (``[prices]``, next to the storyboard or in a parent folder) or
+in the storyboard's ``prices:`` key. The animatic backend is free.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ class PriceTable(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    output_per_second: dict[str, float] = Field(default_factory=lambda: {"480p": 0.05,
-                                                                        "720p": 0.07})
+    output_per_second: dict[str, float] = Field(
+        default_factory=lambda: {"480p": 0.05, "720p": 0.07}
+    )
     per_second: dict[str, dict[str, float]] = Field(default_factory=dict)
     image_input: float = 0.002
     video_input_per_second: float = 0.01

@@ -1,14 +1,14 @@
 """grokreel's one error tree. Every message is written for the person at the terminal.
 
-    GrokreelError
-    ├── StoryboardError      the storyboard has problems (all of them, with FILE:LINE:COL)
-    ├── PlanError            the film cannot be planned as asked (unknown target, locked build…)
-    ├── StoreError           the cache holds something it should not (a hash mismatch)
-    ├── MediaError           a video could not be made, read or decoded
-    ├── BackendError         a render backend failed for one shot
-    │   ├── AuthError        the API key was rejected
-    │   └── ShotRejected     the API refused the request (validation, content policy)
-    └── BuildFailed          some jobs failed; carries every failure
+GrokreelError
+├── StoryboardError      the storyboard has problems (all of them, with FILE:LINE:COL)
+├── PlanError            the film cannot be planned as asked (unknown target, locked build…)
+├── StoreError           the cache holds something it should not (a hash mismatch)
+├── MediaError           a video could not be made, read or decoded
+├── BackendError         a render backend failed for one shot
+│   ├── AuthError        the API key was rejected
+│   └── ShotRejected     the API refused the request (validation, content policy)
+└── BuildFailed          some jobs failed; carries every failure
 """
 
 from __future__ import annotations

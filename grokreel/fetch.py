@@ -17,8 +17,10 @@ async def fetch_url(url: str, dest: Path) -> Path:
     """GET ``url`` into ``dest``; raise BackendError with the reason (never the URL's query)."""
     shown = url.split("?", 1)[0]
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True) as client, \
-                client.stream("GET", url) as response:
+        async with (
+            httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True) as client,
+            client.stream("GET", url) as response,
+        ):
             if response.status_code != 200:
                 raise BackendError(f"HTTP {response.status_code} from {shown}")
             with open(dest, "wb") as out:

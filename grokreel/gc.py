@@ -34,8 +34,9 @@ def referenced(store: Store, storyboards: list[Path], locks: list[Path]) -> set[
         keep |= {n["output_sha256"] for n in project.lock.nodes.values() if n.get("output_sha256")}
     for lock in locks:
         data = json.loads(lock.read_text())
-        keep |= {n["output_sha256"] for n in data.get("nodes", {}).values()
-                 if n.get("output_sha256")}
+        keep |= {
+            n["output_sha256"] for n in data.get("nodes", {}).values() if n.get("output_sha256")
+        }
     return keep
 
 
@@ -65,4 +66,3 @@ def remove_garbage(store: Store, garbage: list[Garbage]) -> None:
             record_path.unlink(missing_ok=True)
     for item in garbage:
         item.path.unlink(missing_ok=True)
-

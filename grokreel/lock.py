@@ -1,7 +1,7 @@
 """The lock file: `<storyboard>.lock`, the takes a film was built from, meant to be committed.
 
 One entry per node with its key, output sha256, endpoint, request id, source URL, duration, size and
-cost. Deterministic (sorted, no timestamps) so it diffs well; it never holds a secret. With the lock,
+cost. Deterministic (sorted, no timestamps) so it diffs well; it never holds a secret. With it,
 a machine whose cache is empty fetches the locked takes from their URLs instead of paying again.
 """
 
@@ -17,8 +17,18 @@ from .store import atomic_write_text
 __all__ = ["LOCK_VERSION", "LockFile", "lock_path"]
 
 LOCK_VERSION = 1
-FIELDS = ("kind", "endpoint", "key", "output_sha256", "request_id", "source_url", "duration",
-          "size", "cost", "take")
+FIELDS = (
+    "kind",
+    "endpoint",
+    "key",
+    "output_sha256",
+    "request_id",
+    "source_url",
+    "duration",
+    "size",
+    "cost",
+    "take",
+)
 
 
 def lock_path(storyboard: Path) -> Path:
@@ -41,8 +51,9 @@ class LockFile:
         except json.JSONDecodeError as exc:
             from .errors import PlanError
 
-            raise PlanError(f"{path} is not a valid lock file ({exc}); delete it to rebuild it") \
-                from None
+            raise PlanError(
+                f"{path} is not a valid lock file ({exc}); delete it to rebuild it"
+            ) from None
         return cls(path, data.get("nodes", {}))
 
     def entry(self, job_id: str, key: str | None) -> dict[str, Any] | None:

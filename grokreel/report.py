@@ -21,26 +21,54 @@ def _duration(job: Job, record: dict[str, Any] | None = None) -> float | None:
 
 def build_json(result: BuildResult) -> dict[str, Any]:
     """`build --json`: names are a stable interface."""
-    nodes = [{"id": o.job.id, "kind": o.job.kind, "endpoint": o.job.endpoint_id, "status": o.status,
-              "key": o.key, "output_sha256": o.output, "duration": _duration(o.job, o.record),
-              **({"error": o.error} if o.error else {})}
-             for o in result.outcomes.values()]
-    return {"output": str(result.output) if result.output else None,
-            "rendered": result.count("rendered"), "cached": result.count("cached"),
-            "failed": result.count("failed"), "skipped": result.count("skipped"),
-            "cost": {"estimated": result.estimated_cost, "actual": result.actual_cost},
-            "warnings": result.warnings, "nodes": nodes}
+    nodes = [
+        {
+            "id": o.job.id,
+            "kind": o.job.kind,
+            "endpoint": o.job.endpoint_id,
+            "status": o.status,
+            "key": o.key,
+            "output_sha256": o.output,
+            "duration": _duration(o.job, o.record),
+            **({"error": o.error} if o.error else {}),
+        }
+        for o in result.outcomes.values()
+    ]
+    return {
+        "output": str(result.output) if result.output else None,
+        "rendered": result.count("rendered"),
+        "cached": result.count("cached"),
+        "failed": result.count("failed"),
+        "skipped": result.count("skipped"),
+        "cost": {"estimated": result.estimated_cost, "actual": result.actual_cost},
+        "warnings": result.warnings,
+        "nodes": nodes,
+    }
 
 
 def plan_json(plan: Plan, statuses: list[NodeStatus], backend: str) -> dict[str, Any]:
     """`plan --json`: names are a stable interface."""
-    nodes = [{"id": s.job.id, "kind": s.job.kind, "endpoint": s.job.endpoint_id,
-              "status": s.status, "reasons": s.reasons, "key": s.key,
-              "duration": s.job.duration, "cost": s.cost}
-             for s in statuses]
-    return {"storyboard": str(plan.path), "backend": backend, "output": str(plan.output),
-            "total_cost": round(sum(s.cost for s in statuses), 4),
-            "warnings": [str(w) for w in plan.warnings], "nodes": nodes}
+    nodes = [
+        {
+            "id": s.job.id,
+            "kind": s.job.kind,
+            "endpoint": s.job.endpoint_id,
+            "status": s.status,
+            "reasons": s.reasons,
+            "key": s.key,
+            "duration": s.job.duration,
+            "cost": s.cost,
+        }
+        for s in statuses
+    ]
+    return {
+        "storyboard": str(plan.path),
+        "backend": backend,
+        "output": str(plan.output),
+        "total_cost": round(sum(s.cost for s in statuses), 4),
+        "warnings": [str(w) for w in plan.warnings],
+        "nodes": nodes,
+    }
 
 
 def plan_table(statuses: list[NodeStatus], out: TextIO, backend: str = "fal") -> None:
@@ -53,7 +81,9 @@ def plan_table(statuses: list[NodeStatus], out: TextIO, backend: str = "fal") ->
         out.write(f"  {s.status:<7} {s.job.id:<{width}}  {cost}  {what}{why}\n")
     todo = sum(1 for s in statuses if s.status != "cached")
     total = sum(s.cost for s in statuses)
-    free = " (free on the animatic backend; the fal price is shown)" if backend == "animatic" else ""
+    free = (
+        " (free on the animatic backend; the fal price is shown)" if backend == "animatic" else ""
+    )
     out.write(f"{todo} of {len(statuses)} node(s) to run; estimated cost ${total:.2f}{free}\n")
 
 
@@ -62,11 +92,16 @@ def why_text(status: NodeStatus, plan: Plan) -> str:
     import json
 
     job = status.job
-    lines = [f"{job.id}: {status.status}", f"  kind:      {job.kind}",
-             f"  endpoint:  {job.endpoint_id or '(local)'}", f"  key:       {status.key or '(needs upstream outputs)'}",
-             f"  needs:     {', '.join(job.deps) or 'nothing'}",
-             f"  feeds:     {', '.join(plan.graph.successors(job.id)) or 'nothing'}",
-             f"  est. cost: ${status.cost:.2f}", "  request:"]
+    lines = [
+        f"{job.id}: {status.status}",
+        f"  kind:      {job.kind}",
+        f"  endpoint:  {job.endpoint_id or '(local)'}",
+        f"  key:       {status.key or '(needs upstream outputs)'}",
+        f"  needs:     {', '.join(job.deps) or 'nothing'}",
+        f"  feeds:     {', '.join(plan.graph.successors(job.id)) or 'nothing'}",
+        f"  est. cost: ${status.cost:.2f}",
+        "  request:",
+    ]
     lines += [f"    {line}" for line in json.dumps(job.request, indent=2).splitlines()]
     lines.append("  reasons:" if status.reasons else "  reasons:   none (cached)")
     lines += [f"    - {reason}" for reason in status.reasons]

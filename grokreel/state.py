@@ -50,29 +50,45 @@ class BuildState:
         self.nodes[job_id] = entry
 
     def save(self) -> None:
-        atomic_write_text(self.path, json.dumps({"schema": KEY_SCHEMA, "nodes": self.nodes},
-                                                indent=1, sort_keys=True))
+        atomic_write_text(
+            self.path,
+            json.dumps({"schema": KEY_SCHEMA, "nodes": self.nodes}, indent=1, sort_keys=True),
+        )
 
 
-def find_existing(store: Store, lock: LockFile | None, job_id: str,
-                  key: str) -> dict[str, Any] | None:
-    """The output to reuse for ``key``: the locked take when it is in the store, else the cache's."""
+def find_existing(
+    store: Store, lock: LockFile | None, job_id: str, key: str
+) -> dict[str, Any] | None:
+    """The output to reuse for ``key``: the locked take if it is in the store, else the cache's."""
     entry = lock.entry(job_id, key) if lock else None
     record = store.get_action(key)
     if entry and store.has(entry["output_sha256"], entry.get("size")):
         if record and record["output"] == entry["output_sha256"]:
             return record
-        return {"key": key, "job": job_id, "output": entry["output_sha256"], "size": entry.get("size"),
-                "video": {"duration": entry.get("duration"), "url": entry.get("source_url")},
-                "request_id": entry.get("request_id"), "source_url": entry.get("source_url"),
-                "cost": entry.get("cost"), "pinned_by_lock": True}
+        return {
+            "key": key,
+            "job": job_id,
+            "output": entry["output_sha256"],
+            "size": entry.get("size"),
+            "video": {"duration": entry.get("duration"), "url": entry.get("source_url")},
+            "request_id": entry.get("request_id"),
+            "source_url": entry.get("source_url"),
+            "cost": entry.get("cost"),
+            "pinned_by_lock": True,
+        }
     return record
 
 
-def plan_status(plan: Plan, store: Store, backend: str, state: BuildState,
-                engines: dict[str, str], lock: LockFile | None = None,
-                prices: PriceTable | None = None, force: frozenset[str] = frozenset()
-                ) -> list[NodeStatus]:
+def plan_status(
+    plan: Plan,
+    store: Store,
+    backend: str,
+    state: BuildState,
+    engines: dict[str, str],
+    lock: LockFile | None = None,
+    prices: PriceTable | None = None,
+    force: frozenset[str] = frozenset(),
+) -> list[NodeStatus]:
     """Status of every node, walking the DAG with the cache's outputs (no rendering)."""
     hashes = FileHashes()
     outputs: dict[str, str | None] = {}
@@ -87,8 +103,12 @@ def plan_status(plan: Plan, store: Store, backend: str, state: BuildState,
 
         previous = state.nodes.get(job.id)
         if pending:
-            status = NodeStatus(job, "stale" if previous else "new", None,
-                                [f"upstream `{d}` will be rendered" for d in pending])
+            status = NodeStatus(
+                job,
+                "stale" if previous else "new",
+                None,
+                [f"upstream `{d}` will be rendered" for d in pending],
+            )
         else:
             key = job_key(job, backend, resolve, engines.get(job.kind, ""))
             status = _status_of(job, key, store, lock, previous, resolve, backend)
@@ -101,22 +121,36 @@ def plan_status(plan: Plan, store: Store, backend: str, state: BuildState,
     return statuses
 
 
-def _status_of(job: Job, key: str, store: Store, lock: LockFile | None,
-               previous: dict[str, Any] | None, resolve: Any, backend: str) -> NodeStatus:
+def _status_of(
+    job: Job,
+    key: str,
+    store: Store,
+    lock: LockFile | None,
+    previous: dict[str, Any] | None,
+    resolve: Any,
+    backend: str,
+) -> NodeStatus:
     record = find_existing(store, lock, job.id, key)
     if record:
         return NodeStatus(job, "cached", key, [], record["output"])
     entry = lock.entry(job.id, key) if lock else None
     if entry and str(entry.get("source_url", "")).startswith(("http://", "https://")):
-        return NodeStatus(job, "cached", key, ["the locked take will be fetched from its URL"],
-                          entry["output_sha256"])
+        return NodeStatus(
+            job,
+            "cached",
+            key,
+            ["the locked take will be fetched from its URL"],
+            entry["output_sha256"],
+        )
     resolved = resolve_refs(job.request, resolve)
-    return NodeStatus(job, "stale" if previous else "new", key,
-                      _reasons(job, previous, resolved, backend, key))
+    return NodeStatus(
+        job, "stale" if previous else "new", key, _reasons(job, previous, resolved, backend, key)
+    )
 
 
-def _reasons(job: Job, previous: dict[str, Any] | None, resolved: dict[str, Any], backend: str,
-             key: str) -> list[str]:
+def _reasons(
+    job: Job, previous: dict[str, Any] | None, resolved: dict[str, Any], backend: str, key: str
+) -> list[str]:
     if previous is None:
         return ["never built"]
     if previous.get("key") == key:
@@ -132,8 +166,12 @@ def _reasons(job: Job, previous: dict[str, Any] | None, resolved: dict[str, Any]
     return reasons or ["inputs changed"]
 
 
-_MEDIA_LABELS = {"image_url": "image", "reference_image_urls": "reference image",
-                 "video_url": "video", "source": "source"}
+_MEDIA_LABELS = {
+    "image_url": "image",
+    "reference_image_urls": "reference image",
+    "video_url": "video",
+    "source": "source",
+}
 
 
 def _diff(old: dict[str, Any], new: dict[str, Any], job: Job) -> list[str]:

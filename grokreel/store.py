@@ -106,8 +106,10 @@ class Store:
             raise StoreError(f"object {sha[:12]} is missing from the cache at {self.root}")
         if sha256_file(path) != sha:
             path.unlink(missing_ok=True)
-            raise StoreError(f"object {sha[:12]} in {self.root} was damaged and has been removed; "
-                             "rebuild to render it again")
+            raise StoreError(
+                f"object {sha[:12]} in {self.root} was damaged and has been removed; "
+                "rebuild to render it again"
+            )
         return path
 
     def export(self, sha: str, dest: Path) -> None:

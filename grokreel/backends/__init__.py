@@ -8,8 +8,16 @@ from pathlib import Path
 from ..errors import PlanError
 from .base import Backend, MediaInput, Progress, RenderRequest, RenderResult
 
-__all__ = ["Backend", "MediaInput", "Progress", "RenderRequest", "RenderResult", "available",
-           "default_backend", "make_backend"]
+__all__ = [
+    "Backend",
+    "MediaInput",
+    "Progress",
+    "RenderRequest",
+    "RenderResult",
+    "available",
+    "default_backend",
+    "make_backend",
+]
 
 
 def available() -> list[str]:
@@ -29,7 +37,7 @@ def default_backend() -> str:
 
 
 def make_backend(name: str, cache_dir: Path) -> Backend:
-    """The backend called ``name``; ``cache_dir`` is where it may keep journals and upload records."""
+    """The backend called ``name``; it may keep journals and upload records in ``cache_dir``."""
     if name == "animatic":
         from .animatic import AnimaticBackend
 

@@ -23,7 +23,9 @@ class AnimaticBackend:
 
     name = "animatic"
 
-    async def render(self, request: RenderRequest, workdir: Path, progress: Progress) -> RenderResult:
+    async def render(
+        self, request: RenderRequest, workdir: Path, progress: Progress
+    ) -> RenderResult:
         progress("drafting")
         dest = workdir / f"{request.job_id}.mp4"
         try:
@@ -33,9 +35,17 @@ class AnimaticBackend:
         from ..media.probe import probe
 
         info = probe(dest)
-        video = {"url": dest.resolve().as_uri(), "content_type": "video/mp4", "file_name": dest.name,
-                 "file_size": info.size, "width": info.width, "height": info.height,
-                 "fps": info.fps, "duration": info.duration, "num_frames": info.num_frames}
+        video = {
+            "url": dest.resolve().as_uri(),
+            "content_type": "video/mp4",
+            "file_name": dest.name,
+            "file_size": info.size,
+            "width": info.width,
+            "height": info.height,
+            "fps": info.fps,
+            "duration": info.duration,
+            "num_frames": info.num_frames,
+        }
         api.VideoFile.model_validate(video)
         return RenderResult(dest, video)
 
@@ -63,15 +73,23 @@ def _render(request: RenderRequest, dest: Path) -> None:
     if request.endpoint in ("edit-video", "extend-video"):
         source = _media(request, data["video_url"]).path
         if request.endpoint == "extend-video":
-            animatic.render_extend(dest, prompt=prompt, source=source, duration=data["duration"],
-                                   seed=seed)
+            animatic.render_extend(
+                dest, prompt=prompt, source=source, duration=data["duration"], seed=seed
+            )
             return
         info = probe(source)
         aspect = nearest_aspect(info.width, info.height)
         resolution = "480p" if data["resolution"] == "auto" else data["resolution"]
         width, height = film_size(resolution, aspect)
-        animatic.render_edit(dest, prompt=prompt, source=source, width=width, height=height,
-                             max_duration=api.EDIT_MAX_SOURCE_SECONDS, seed=seed)
+        animatic.render_edit(
+            dest,
+            prompt=prompt,
+            source=source,
+            width=width,
+            height=height,
+            max_duration=api.EDIT_MAX_SOURCE_SECONDS,
+            seed=seed,
+        )
         return
     aspect = data["aspect_ratio"]
     common: dict[str, Any] = {"prompt": prompt, "duration": data["duration"], "seed": seed}

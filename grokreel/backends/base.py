@@ -58,7 +58,9 @@ class Backend(Protocol):
 
     name: str
 
-    async def render(self, request: RenderRequest, workdir: Path, progress: Progress) -> RenderResult:
+    async def render(
+        self, request: RenderRequest, workdir: Path, progress: Progress
+    ) -> RenderResult:
         """Render ``request`` into a file inside ``workdir``."""
         ...
 

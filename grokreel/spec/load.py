@@ -14,7 +14,7 @@ from .source import Loc, Source, parse_yaml
 
 __all__ = ["load_source", "validate"]
 
-# Pydantic's loc holds the names of union members and validator steps; they are not keys of the file.
+# Pydantic's loc holds names of union members and validator steps; they are not keys of the file.
 _NOT_KEYS = {"str", "int", "float", "function-before", "function-after", "literal['first','last']"}
 
 
@@ -23,10 +23,13 @@ def load_source(path: Path) -> Source:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise StoryboardError([Diagnostic(str(path), 1, 1, "no such storyboard file",
-                                          "check the path")]) from None
+        raise StoryboardError(
+            [Diagnostic(str(path), 1, 1, "no such storyboard file", "check the path")]
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise StoryboardError([Diagnostic(str(path), 1, 1, f"cannot read the file: {exc}")]) from None
+        raise StoryboardError(
+            [Diagnostic(str(path), 1, 1, f"cannot read the file: {exc}")]
+        ) from None
     source, problems = parse_yaml(text, path)
     if problems:
         raise StoryboardError(problems)
@@ -36,8 +39,13 @@ def load_source(path: Path) -> Source:
 def validate(source: Source) -> Storyboard:
     """Validate the parsed data; every shape or range error is reported at once."""
     if not isinstance(source.data, dict):
-        raise StoryboardError([source.diag((), "a storyboard is a mapping with a `shots:` key",
-                                           "see docs/storyboard.md")])
+        raise StoryboardError(
+            [
+                source.diag(
+                    (), "a storyboard is a mapping with a `shots:` key", "see docs/storyboard.md"
+                )
+            ]
+        )
     try:
         return Storyboard.model_validate(source.data)
     except ValidationError as exc:
@@ -61,14 +69,25 @@ def _diagnostic(source: Source, err: Any) -> Diagnostic:
     if kind == "extra_forbidden":
         key = loc[-1]
         hint = _suggest(key, _allowed_keys(loc[:-1]))
-        return source.diag(loc, f"unknown key `{key}` in {'.'.join(map(str, loc[:-1])) or 'the top level'}",
-                           hint, key=True)
+        return source.diag(
+            loc,
+            f"unknown key `{key}` in {'.'.join(map(str, loc[:-1])) or 'the top level'}",
+            hint,
+            key=True,
+        )
     if kind == "missing":
-        return source.diag(loc[:-1], f"missing required key `{loc[-1]}` in {'.'.join(map(str, loc[:-1]))}",
-                           f"add `{loc[-1]}:`")
+        return source.diag(
+            loc[:-1],
+            f"missing required key `{loc[-1]}` in {'.'.join(map(str, loc[:-1]))}",
+            f"add `{loc[-1]}:`",
+        )
     message = err["msg"].removeprefix("Value error, ")
     value = err.get("input")
-    shown = f" (got {value!r})" if isinstance(value, str | int | float) and len(repr(value)) < 60 else ""
+    shown = (
+        f" (got {value!r})"
+        if isinstance(value, str | int | float) and len(repr(value)) < 60
+        else ""
+    )
     return source.diag(loc, f"{where}: {message}{shown}", _hint_for(kind), key=on_key)
 
 

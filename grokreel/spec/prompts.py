@@ -22,12 +22,13 @@ class PromptError(ValueError):
 
 @lru_cache(maxsize=1)
 def _environment() -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False,
-                                         keep_trailing_newline=False)
+    return ImmutableSandboxedEnvironment(
+        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
+    )
 
 
 def render_prompt(template: str, variables: Mapping[str, Any]) -> str:
-    """Render ``template`` with ``variables``; a syntax error or undefined name raises PromptError."""
+    """Render ``template``; a syntax error or an undefined name raises PromptError."""
     if "{" not in template:
         return template.strip()
     try:

@@ -44,8 +44,9 @@ class Source:
             loc = loc[:-1]
         return self.values.get(loc, (1, 1))
 
-    def diag(self, loc: Loc, message: str, hint: str = "", *, key: bool = False,
-             severity: str = "error") -> Diagnostic:
+    def diag(
+        self, loc: Loc, message: str, hint: str = "", *, key: bool = False, severity: str = "error"
+    ) -> Diagnostic:
         line, column = self.where(loc, key=key)
         return Diagnostic(self.name, line, column, message, hint, severity)  # type: ignore[arg-type]
 
@@ -77,16 +78,27 @@ class _Builder:
         for key_node, value_node in node.value:
             key = self.constructor.construct_object(key_node, deep=True)
             if key == "<<":
-                self.problems.append(self.source.diag(loc, "YAML merge keys (<<) are not supported",
-                                                      "repeat the keys, or use `defaults:`"))
+                self.problems.append(
+                    self.source.diag(
+                        loc,
+                        "YAML merge keys (<<) are not supported",
+                        "repeat the keys, or use `defaults:`",
+                    )
+                )
                 continue
             if not isinstance(key, str | int):
                 key = str(key)
             if key in out:
                 line, col = _mark(key_node)
-                self.problems.append(Diagnostic(self.source.name, line, col,
-                                                f"duplicate key `{key}`",
-                                                "each key may appear once; remove or rename one"))
+                self.problems.append(
+                    Diagnostic(
+                        self.source.name,
+                        line,
+                        col,
+                        f"duplicate key `{key}`",
+                        "each key may appear once; remove or rename one",
+                    )
+                )
                 continue
             self.source.keys[loc + (key,)] = _mark(key_node)
             out[key] = self.build(value_node, loc + (key,))
@@ -104,15 +116,29 @@ def parse_yaml(text: str, path: Path) -> tuple[Source, list[Diagnostic]]:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or "invalid YAML"
         context = f" ({exc.context})" if exc.context else ""
-        problems.append(Diagnostic(source.name, line, col, f"YAML syntax error: {problem}{context}",
-                                   "check indentation, colons and quotes around this place"))
+        problems.append(
+            Diagnostic(
+                source.name,
+                line,
+                col,
+                f"YAML syntax error: {problem}{context}",
+                "check indentation, colons and quotes around this place",
+            )
+        )
         return source, problems
     except yaml.YAMLError as exc:
         problems.append(Diagnostic(source.name, 1, 1, f"YAML error: {exc}"))
         return source, problems
     if root is None:
-        problems.append(Diagnostic(source.name, 1, 1, "the storyboard is empty",
-                                   "start with `shots:`; see docs/storyboard.md"))
+        problems.append(
+            Diagnostic(
+                source.name,
+                1,
+                1,
+                "the storyboard is empty",
+                "start with `shots:`; see docs/storyboard.md",
+            )
+        )
         return source, problems
     source.data = _Builder(source, problems).build(root, ())
     return source, problems

@@ -10,7 +10,7 @@ import pytest
 
 from grokreel import PlanError, open_project
 from grokreel.backends import make_backend
-from grokreel.execute import RunOptions, Runner
+from grokreel.execute import Runner, RunOptions
 from grokreel.store import sha256_file
 
 BOARD = """
@@ -52,8 +52,11 @@ def test_runner_never_submits_past_the_budget(board, fal_env):
     options = RunOptions(jobs=1, keep_going=True, max_cost=0.21, prices=project.prices)
     runner = Runner(project.plan, project.store, make_backend("fal", project.store.root), options)
     outcomes = asyncio.run(runner.run(["a", "b", "c"]))
-    assert {k: o.status for k, o in outcomes.items()} == {"a": "rendered", "b": "rendered",
-                                                          "c": "failed"}
+    assert {k: o.status for k, o in outcomes.items()} == {
+        "a": "rendered",
+        "b": "rendered",
+        "c": "failed",
+    }
     assert "past --max-cost $0.21; not submitted" in outcomes["c"].error
     assert len(fal_env.submissions) == 2
 

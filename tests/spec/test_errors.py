@@ -189,7 +189,8 @@ def test_prompt_too_long(board_errors):
 
 
 @pytest.mark.parametrize(
-    ("source_duration", "ok"), [(1, False), (2, True), (15, True)],
+    ("source_duration", "ok"),
+    [(1, False), (2, True), (15, True)],
 )
 def test_extend_source_length_through_chain(board_errors, compile_board, source_duration, ok):
     """An extend source must be 2–15 s, known through the upstream shot's duration."""
