@@ -92,3 +92,13 @@ def test_lock_has_no_secret(board, fal_env):
     open_project(board, backend="fal").build()
     text = board.with_suffix(".lock").read_text()
     assert fal_env.key not in text and "request_id" in text
+
+
+def test_lock_fetch_survives_a_flaky_cdn(board, fal_env):
+    """Passing CDN failures (503, reset) while fetching locked takes cost no new submission."""
+    open_project(board, backend="fal").build()
+    shutil.rmtree(board.parent / ".grokreel")
+    fal_env.burst("download", "503", 2)
+    fal_env.burst("download", "reset", 1)
+    result = open_project(board, backend="fal").build(locked=True)
+    assert result.ok and len(fal_env.submissions) == 3
