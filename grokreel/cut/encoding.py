@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 #: Bump when any setting below changes: it is part of every normalize and cut job's cache key.
-ENGINE = "x264-ultrafast-crf23-1"
+ENGINE = "x264-ultrafast-crf23-2"
 AUDIO_RATE = 48_000
 AUDIO_ARGS = ["-c:a", "aac", "-b:a", "192k", "-ar", str(AUDIO_RATE), "-ac", "2"]
 #: Tag BT.709 on the frames themselves: ffmpeg takes primaries/transfer from the frames, and x264
@@ -91,6 +91,10 @@ def video_args(fmt: FilmFormat) -> list[str]:
         "23",
         "-g",
         str(2 * fmt.fps),
+        # Extra keyframes where crossfades of 0.5 s and 1 s end: the join resumes copying right
+        # there, so such a transition re-encodes only its own frames (see timeline.Bridge).
+        "-force_key_frames",
+        "0.5,1",
         "-threads",
         "2",
         "-pix_fmt",

@@ -41,9 +41,6 @@ from .text import Style, overlay_image, parse_colour
 __all__ = ["Card", "ClipSpec", "Overlay", "normalize_clip"]
 
 SILENCE = f"anullsrc=r={AUDIO_RATE}:cl=stereo"
-#: Extra keyframes where crossfades of 0.5 s and 1 s end: the join resumes copying right there,
-#: so such a transition re-encodes only its own frames (see timeline.Bridge).
-KEYFRAMES = ["-force_key_frames", "0.5,1"]
 
 
 @dataclass(frozen=True)
@@ -198,7 +195,6 @@ def _encode(
             "-frames:v",
             str(last - first),
             *video_args(fmt),
-            *KEYFRAMES,
             *AUDIO_ARGS,
             str(dest),
         ],
@@ -236,7 +232,6 @@ def _encode_card(dest: Path, spec: ClipSpec, frames: int, workdir: Path) -> None
             "-frames:v",
             str(frames),
             *video_args(fmt),
-            *KEYFRAMES,
             *AUDIO_ARGS,
             str(dest),
         ],

@@ -98,9 +98,16 @@ def _add_streams(
     return video, sound
 
 
+#: Keyframes where crossfades of 0.5 s and 1 s end, as the cut's normalized clips have: a cut
+#: resumes copying a linked clip right after such a transition (see grokreel/cut/normalize.py).
+KEYFRAME_INDEXES = frozenset({FPS // 2, FPS})
+
+
 def _video_frame(image: np.ndarray, index: int) -> av.VideoFrame:
     frame = av.VideoFrame.from_ndarray(image, format="yuv420p")
     frame.pts, frame.time_base = index, Fraction(1, FPS)
+    if index in KEYFRAME_INDEXES:
+        frame.pict_type = av.video.frame.PictureType.I
     frame.colorspace, frame.color_range = _BT709, _LIMITED
     return frame
 
