@@ -403,7 +403,8 @@ def _table(rows: list[Row]) -> None:
     print(f"| {'run':<44} | {'wall s':>7} | {'peak MB':>7} | vs floor |")
     print(f"|{'-' * 46}|{'-' * 9}|{'-' * 9}|----------|")
     for name, wall, mem, ratio in rows:
-        print(f"| {name:<44} | {wall:7.2f} | {mem if mem else float('nan'):7.0f} | {ratio} |")
+        shown = f"{mem:7.0f}" if mem else f"{'–':>7}"
+        print(f"| {name:<44} | {wall:7.2f} | {shown} | {ratio} |")
 
 
 def main() -> None:
