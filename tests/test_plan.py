@@ -128,3 +128,16 @@ def test_samples_compile(board_dir):
     assert len(samples) >= 2
     for sample in samples:
         assert compile_file(sample).graph.number_of_nodes() > 1
+
+
+def test_auto_aspect_default_applies_to_image_shots_only(compile_board):
+    """`defaults.aspect_ratio: auto` lets image shots follow their image; text keeps 16:9."""
+    plan = compile_board("""
+        defaults: {aspect_ratio: auto}
+        assets: {k: assets/knight.png}
+        shots:
+          a: {prompt: hi}
+          b: {image: k, prompt: yo}
+    """)
+    assert plan.job("a").request["aspect_ratio"] == "16:9"
+    assert plan.job("b").request["aspect_ratio"] == "auto"

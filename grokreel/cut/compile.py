@@ -37,6 +37,9 @@ class CutCompiler:
     def compile(self) -> None:
         """Add one normalize job per clip, then the cut job over them."""
         items = self._items()
+        if not items:
+            self.host.error(("cut",), "the cut has no clips", "list the film's shots in `cut:`")
+            return
         clips = [
             clip
             for i, (loc, item) in enumerate(items)

@@ -42,7 +42,7 @@ class Defaults(_Strict):
     """Values every shot gets unless it says otherwise."""
 
     resolution: Resolution | None = None
-    aspect_ratio: AspectRatio | None = None
+    aspect_ratio: Literal["auto"] | AspectRatio | None = None  # auto: image shots follow the image
     duration: Annotated[int, Field(ge=1, le=15)] | None = None
 
 

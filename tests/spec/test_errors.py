@@ -268,3 +268,13 @@ def test_error_output_format(write_board):
     assert f"{path}:3:5: unknown key `promt` in shots.a" in lines
     assert "    hint: did you mean `prompt`?" in lines
     assert lines[-1] == f"2 error(s) in {path}"
+
+
+def test_empty_cut(board_errors):
+    """An empty `cut:` is refused at compile time, before any shot is rendered."""
+    diags = board_errors("""
+        shots:
+          a: {prompt: hi}
+        cut: []
+    """)
+    assert where(diags, "the cut has no clips") == (3, 6)
