@@ -195,7 +195,7 @@ class Project:
             lock.update(job_id, _lock_entry(outcome))
         state.save()
         lock.keep_only(set(self.plan.graph.nodes))
-        lock.save()
+        lock.save(self.store.root)
 
 
 def _lock_entry(outcome: Outcome) -> dict[str, object]:

@@ -21,6 +21,7 @@ from .cut.encoding import ENGINE as ENCODER
 from .errors import GrokreelError, PlanError
 from .fetch import fetch_url
 from .keys import FileHashes, job_key
+from .lease import Leases
 from .lock import LockFile
 from .plan import Job, Plan
 from .state import find_existing
@@ -88,6 +89,7 @@ class Runner:
         self.committed = 0.0  # estimated USD of every paid job started so far
         self.stopped = False  # a job failed and --keep-going is off
         self.notes: list[str] = []  # things the user should hear about (unfetchable takes…)
+        self.leases = Leases(store.root)
 
     async def run(self, job_ids: list[str] | None = None) -> dict[str, Outcome]:
         """Run ``job_ids`` (default: all) and everything they need; return every outcome."""
@@ -122,30 +124,41 @@ class Runner:
         start = time.monotonic()
         try:
             key = self.key_of(job)
-            if job.id not in self.options.force:
-                record = find_existing(self.store, self.options.lock, job.id, key)
-                if record is None and job.endpoint:
+            record = self._reuse(job, key)
+            if record is not None:
+                return Outcome(job, "cached", key, record["output"], record)
+            async with self.leases.hold(
+                key, lambda: self.listener((job, "rendered by another build"))
+            ):
+                record = self._reuse(job, key)  # another build may have stored it meanwhile
+                if record is None and job.endpoint and job.id not in self.options.force:
                     record = await self._fetch_locked(job, key)
                 if record is not None:
                     return Outcome(job, "cached", key, record["output"], record)
-            async with self.limit:
-                if self.stopped:
-                    return Outcome(
-                        job,
-                        "skipped",
-                        key,
-                        error="the build stopped after a failure "
-                        "(use -k/--keep-going to finish independent jobs)",
-                    )
-                cost = self._commit_spend(job) if job.endpoint else 0.0
-                self.listener((job, "started"))
-                record = await self._execute(job, key, cost)
+                async with self.limit:
+                    if self.stopped:
+                        return Outcome(
+                            job,
+                            "skipped",
+                            key,
+                            error="the build stopped after a failure "
+                            "(use -k/--keep-going to finish independent jobs)",
+                        )
+                    cost = self._commit_spend(job) if job.endpoint else 0.0
+                    self.listener((job, "started"))
+                    record = await self._execute(job, key, cost)
             return Outcome(
                 job, "rendered", key, record["output"], record, seconds=time.monotonic() - start
             )
         except GrokreelError as exc:
             self.stopped = not self.options.keep_going
             return Outcome(job, "failed", error=str(exc), seconds=time.monotonic() - start)
+
+    def _reuse(self, job: Job, key: str) -> dict[str, Any] | None:
+        """What the cache (or the lock file's pin) already holds for ``key``, unless forced."""
+        if job.id in self.options.force:
+            return None
+        return find_existing(self.store, self.options.lock, job.id, key)
 
     def _commit_spend(self, job: Job) -> float:
         """Refuse a paid job in --locked mode or past --max-cost; else count its estimate."""

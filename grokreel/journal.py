@@ -5,8 +5,9 @@
 The moment fal answers a submit with a request id, the entry is written atomically (temp file,
 fsync, rename), before anything else happens. A later build that needs the same job finds the
 entry and resumes polling that request instead of submitting a new one. The entry is removed only
-when the clip is safely in the store (``Backend.release``) or the request is known to be over
-without a clip (cancelled while queued, or failed). It never holds the API key.
+when the clip is safely in the store (``Backend.release``), when the status reports the request
+failed, when fal answers 404 for it, or when a cancel is confirmed (docs/faults.md). Only the
+build holding the job's lease (``lease.py``) writes its entry. It never holds the API key.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class JournalEntry:
     cancel_url: str
     queue_url: str
     time: float = field(default_factory=time.time)
+    cancel_requested: bool = False  # fal answered CANCELLATION_REQUESTED: it may end unbilled
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> JournalEntry:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .store import atomic_write_text
+from .lease import update_json
 
 __all__ = ["LOCK_VERSION", "LockFile", "lock_path"]
 
@@ -40,6 +40,8 @@ def lock_path(storyboard: Path) -> Path:
 class LockFile:
     path: Path
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _updates: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _keep: set[str] | None = field(default=None, repr=False)
 
     @classmethod
     def read(cls, storyboard: Path) -> LockFile:
@@ -62,16 +64,32 @@ class LockFile:
         return found if found and key and found.get("key") == key else None
 
     def update(self, job_id: str, entry: dict[str, Any]) -> None:
-        self.nodes[job_id] = {k: entry[k] for k in FIELDS if entry.get(k) is not None}
+        kept = {k: entry[k] for k in FIELDS if entry.get(k) is not None}
+        self.nodes[job_id] = self._updates[job_id] = kept
 
     def keep_only(self, job_ids: set[str]) -> None:
+        self._keep = set(job_ids)
         self.nodes = {k: v for k, v in self.nodes.items() if k in job_ids}
 
     def text(self) -> str:
-        data = {"version": LOCK_VERSION, "nodes": dict(sorted(self.nodes.items()))}
-        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+        return _text(self.nodes)
 
-    def save(self) -> None:
-        text = self.text()
-        if not self.path.is_file() or self.path.read_text() != text:
-            atomic_write_text(self.path, text)
+    def save(self, cache_dir: Path) -> None:
+        """Merge this build's entries into the file under its mutex (``cache_dir``'s), so two
+        builds of one storyboard never drop each other's takes; unchanged text is not rewritten."""
+
+        def merge(current: dict[str, Any]) -> dict[str, Any]:
+            nodes = current.get("nodes", {}) if current.get("version") == LOCK_VERSION else {}
+            nodes = nodes | self._updates
+            if self._keep is not None:
+                nodes = {k: v for k, v in nodes.items() if k in self._keep}
+            return {"version": LOCK_VERSION, "nodes": nodes}
+
+        self.nodes = update_json(cache_dir, self.path, merge, lambda data: _text(data["nodes"]))[
+            "nodes"
+        ]
+
+
+def _text(nodes: dict[str, Any]) -> str:
+    data = {"version": LOCK_VERSION, "nodes": dict(sorted(nodes.items()))}
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"

@@ -14,9 +14,10 @@ from typing import Any, Literal
 
 from .cost import PriceTable, estimate
 from .keys import KEY_SCHEMA, FileHashes, job_key, resolve_refs
+from .lease import update_json
 from .lock import LockFile
 from .plan import Job, Plan
-from .store import Store, atomic_write_text
+from .store import Store
 
 __all__ = ["BuildState", "NodeStatus", "find_existing", "plan_status"]
 
@@ -40,20 +41,26 @@ class BuildState:
 
     def __init__(self, store: Store, storyboard: Path):
         digest = hashlib.sha256(str(storyboard.resolve()).encode()).hexdigest()[:16]
+        self.store_root = store.root
         self.path = store.root / "state" / f"{storyboard.stem}-{digest}.json"
         try:
             self.nodes: dict[str, dict[str, Any]] = json.loads(self.path.read_text())["nodes"]
         except (FileNotFoundError, json.JSONDecodeError, KeyError):
             self.nodes = {}
 
+        self.updates: dict[str, dict[str, Any]] = {}
+
     def remember(self, job_id: str, entry: dict[str, Any]) -> None:
-        self.nodes[job_id] = entry
+        self.nodes[job_id] = self.updates[job_id] = entry
 
     def save(self) -> None:
-        atomic_write_text(
-            self.path,
-            json.dumps({"schema": KEY_SCHEMA, "nodes": self.nodes}, indent=1, sort_keys=True),
-        )
+        """Merge this build's nodes into the file, under its mutex (another build may have
+        saved its own nodes meanwhile)."""
+
+        def merge(current: dict[str, Any]) -> dict[str, Any]:
+            return {"schema": KEY_SCHEMA, "nodes": current.get("nodes", {}) | self.updates}
+
+        self.nodes = update_json(self.store_root, self.path, merge)["nodes"]
 
 
 def find_existing(

@@ -4,10 +4,13 @@
       ├─ journaled?  yes → resume polling that request (no new submit)
       │              no  → media to URLs (fal_upload) → submit → journal the request id at once
       ├─ poll status_url?logs=1, backing off while queued → "queued N", "running: <log line>"
-      ├─ COMPLETED → GET response_url; an error there or in the status fails the shot
-      └─ stream the video into workdir; verify size, a real decode and the duration
-    Ctrl-C: a request still IN_QUEUE is cancelled (fal does not bill queue time) and forgotten;
-    one that is running or done stays journaled, and the next build picks it up.
+      ├─ COMPLETED with error → the shot fails, the entry leaves the journal
+      ├─ COMPLETED → GET response_url (retried: it is free), then stream the video into
+      │              workdir; verify size, a real decode and the duration
+      └─ any fault fetching a finished clip keeps the entry: the next build fetches, never pays
+    Ctrl-C: a request still IN_QUEUE is cancelled (fal does not bill queue time) and forgotten
+    once fal confirms; one that is running or done stays journaled, and the next build picks it
+    up. docs/faults.md tabulates every answer of every call.
 
 Environment: FAL_KEY (or FAL_KEY_ID + FAL_KEY_SECRET), GROKREEL_FAL_QUEUE_URL,
 GROKREEL_FAL_REST_URL, GROKREEL_FAL_POLL_INTERVAL (first poll interval, s; default 0.5),
@@ -20,7 +23,7 @@ import asyncio
 import os
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,7 +33,7 @@ from .. import api
 from ..errors import AuthError, BackendError, MediaError, PlanError
 from ..journal import Journal, JournalEntry
 from .base import Progress, RenderRequest, RenderResult
-from .fal_http import FalHttp, Gone, RetryPolicy, Where, server_words
+from .fal_http import RETRY_STATUS, FalHttp, Gone, RetryPolicy, Where, server_words
 from .fal_upload import Uploads
 
 __all__ = ["DEFAULT_QUEUE_URL", "DEFAULT_REST_URL", "FalBackend", "PollSchedule"]
@@ -40,6 +43,8 @@ DEFAULT_QUEUE_URL = "https://queue.fal.run"
 DEFAULT_REST_URL = "https://rest.fal.ai"
 CANCEL_SECONDS = 10.0  # how long Ctrl-C waits for fal to confirm a cancel
 DURATION_SLACK = 0.5  # seconds a decoded clip may differ from what fal says it is
+# A finished job's result is fetched again on these too: 400 is fal's "still in progress" race.
+RESULT_RETRY = RETRY_STATUS | {400}
 
 
 @dataclass(frozen=True)
@@ -135,15 +140,36 @@ class FalBackend:
         if entry is not None:
             progress(f"resuming {entry.request_id}")
             flight = _Flight(entry, state="UNKNOWN")  # never cancel what may already be running
-        else:
-            body = await self._inputs(request, where, progress)  # Ctrl-C here costs nothing
-            entry, interrupted = await _settle(self._submit(request, body, where, progress))
-            flight = _Flight(entry)
-            if interrupted:  # Ctrl-C during the submit: the request exists and is queued
-                await _settle(self._interrupted(flight, progress))
-                raise asyncio.CancelledError
+            result = await self._follow(flight, request, workdir, where, progress)
+            if result is not None:
+                return result
+            progress(f"request {entry.request_id} was cancelled unbilled; submitting anew")
+        body = await self._inputs(request, where, progress)  # Ctrl-C here costs nothing
+        entry, interrupted = await _settle(self._submit(request, body, where, progress))
+        flight = _Flight(entry)
+        if interrupted:  # Ctrl-C during the submit: the request exists and is queued
+            await _settle(self._interrupted(flight, progress))
+            raise asyncio.CancelledError
+        result = await self._follow(flight, request, workdir, where, progress)
+        if result is None:
+            raise self.http.fail(where, f"request {entry.request_id} was cancelled on fal")
+        return result
+
+    async def _follow(
+        self,
+        flight: _Flight,
+        request: RenderRequest,
+        workdir: Path,
+        where: Where,
+        progress: Progress,
+    ) -> RenderResult | None:
+        """Wait for a journaled request, fetch its clip; None if it ended cancelled by us."""
+        entry = flight.entry
         try:
             status = await self._wait(flight, where, progress)
+            if status.get("error") and entry.cancel_requested:
+                self.journal.clear(entry.key)  # our own cancel took effect: nothing was billed
+                return None
             video = await self._result(flight, status, where)
             flight.state = "DOWNLOADING"
             path = await self._download(video, request, workdir, where, progress)
@@ -151,7 +177,7 @@ class FalBackend:
             await _settle(self._interrupted(flight, progress))
             raise
         except BackendError as exc:
-            raise self._still_journaled(exc, entry) from None
+            raise self._still_journaled(exc, flight) from None
         extra = {
             "fal": {
                 "request_id": entry.request_id,
@@ -161,12 +187,19 @@ class FalBackend:
         }
         return RenderResult(path, video, entry.request_id, video["url"], extra)
 
-    def _still_journaled(self, exc: BackendError, entry: JournalEntry) -> BackendError:
+    def _still_journaled(self, exc: BackendError, flight: _Flight) -> BackendError:
         """Tell the user when a failed render's paid request is kept for the next build."""
-        if self.journal.get(entry.key) is not None and "journaled" not in str(exc):
-            exc.args = (
-                f"{exc}; request {entry.request_id} stays journaled: build again to resume it",
+        entry = flight.entry
+        if self.journal.get(entry.key) is None or "journaled" in str(exc):
+            return exc
+        if flight.state in ("COMPLETED", "DOWNLOADING"):
+            tail = (
+                f"request {entry.request_id} finished and is paid for; it stays journaled "
+                "and the next build fetches its clip without paying again"
             )
+        else:
+            tail = f"request {entry.request_id} stays journaled: build again to resume it"
+        exc.args = (f"{exc}; {tail}",)
         return exc
 
     def _journaled(self, request: RenderRequest) -> JournalEntry | None:
@@ -263,6 +296,8 @@ class FalBackend:
         )
         if response.status_code == 404:
             self.journal.clear(entry.key)
+            if entry.cancel_requested:  # the cancel we asked for took it away: nothing billed
+                return {"status": "COMPLETED", "error": "cancelled"}
             raise self.http.fail(
                 where,
                 f"fal does not know request {entry.request_id} (HTTP "
@@ -276,30 +311,48 @@ class FalBackend:
     async def _result(
         self, flight: _Flight, status: dict[str, Any], where: Where
     ) -> dict[str, Any]:
-        """The finished job's video; a failed job (there is no FAILED status) fails the shot."""
+        """The finished job's video. The status is the authority on failure (there is no FAILED
+        status: a failed job is COMPLETED with ``error``); a result GET is free and idempotent,
+        so while the status says success, only a 404 or a 422 ends the request."""
         entry = flight.entry
         what = f"fetching the result of request {entry.request_id}"
+        if status.get("error"):
+            raise await self._failed(entry, status, where)
         response = await self.http.call(
-            where, what, "GET", entry.response_url, final=lambda r: "x-fal-request-id" in r.headers
+            where, what, "GET", entry.response_url, retry_status=RESULT_RETRY
         )
-        if not response.is_success or status.get("error"):
-            self.journal.clear(entry.key)  # over without a clip: nothing left to resume
-            if not response.is_success:
-                raise self.http.refusal(response, where, f"request {entry.request_id}")
-            said = status.get("error_type") or "no type"
-            raise self.http.fail(
-                where, f"fal reports request {entry.request_id} failed: {status['error']} ({said})"
-            )
+        if response.status_code in (404, 422):
+            self.journal.clear(entry.key)  # fal no longer knows it, or refused it: nothing to fetch
+        if not response.is_success:
+            raise self.http.refusal(response, where, what)
         try:
             output = api.VideoOutput.model_validate(self.http.body(response, where, what))
         except ValidationError as exc:
-            self.journal.clear(entry.key)
             raise self.http.fail(
                 where,
                 f"the result of request {entry.request_id} is not a "
                 f"video: {exc.errors()[0]['msg']}",
             ) from None
         return output.video.model_dump(mode="json", exclude_none=True)
+
+    async def _failed(
+        self, entry: JournalEntry, status: dict[str, Any], where: Where
+    ) -> BackendError:
+        """The error for a request whose status reports it failed, with the result's words
+        when they can be had; the request is over, so it leaves the journal."""
+        self.journal.clear(entry.key)
+        try:
+            response = await self.http.call(
+                where, "fetching the error", "GET", entry.response_url, retry_status=frozenset()
+            )
+        except BackendError:
+            response = None
+        if response is not None and not response.is_success:
+            return self.http.refusal(response, where, f"request {entry.request_id}")
+        said = status.get("error_type") or "no type"
+        return self.http.fail(
+            where, f"fal reports request {entry.request_id} failed: {status['error']} ({said})"
+        )
 
     async def _download(
         self,
@@ -349,9 +402,17 @@ class FalBackend:
             )
             return
         answer = await self._cancel(entry)
-        if answer in ("OK", "NOT_FOUND"):
+        if answer == "CANCELLATION_REQUESTED":
+            self.journal.record(replace(entry, cancel_requested=True))
+            answer = await self._cancel_settled(entry)
+        if answer in ("OK", "NOT_FOUND", "CANCELLED"):
             self.journal.clear(entry.key)
             progress(f"interrupted: cancelled queued request {entry.request_id} (not billed)")
+        elif answer == "FINISHED":
+            progress(
+                f"interrupted: request {entry.request_id} finished before the cancel took "
+                "effect; it stays journaled and the next build fetches its clip"
+            )
         else:
             progress(
                 f"interrupted: request {entry.request_id} could not be cancelled ({answer}); "
@@ -368,6 +429,25 @@ class FalBackend:
         except Exception as exc:  # on any doubt the entry stays journaled
             return f"no answer: {type(exc).__name__}"
         return str(answer or f"HTTP {response.status_code}")
+
+    async def _cancel_settled(self, entry: JournalEntry) -> str:
+        """Follow a CANCELLATION_REQUESTED up until the status settles (briefly): CANCELLED when
+        it ended with an error, FINISHED when it made a clip after all, else still pending."""
+        deadline = time.monotonic() + CANCEL_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                response = await asyncio.wait_for(
+                    self.http.send("GET", entry.status_url), CANCEL_SECONDS
+                )
+                status = response.json() if response.status_code != 404 else {"status": "GONE"}
+            except Exception:  # a fault while settling: keep the journaled entry, say so
+                status = {}
+            if status.get("status") == "GONE":
+                return "NOT_FOUND"
+            if status.get("status") == "COMPLETED":
+                return "CANCELLED" if status.get("error") else "FINISHED"
+            await asyncio.sleep(0.2)
+        return "CANCELLATION_REQUESTED, not settled yet"
 
 
 _WHERE_IT_IS = {

@@ -6,8 +6,9 @@ attempt, inside the retry loop) or a ``BackendError`` whose message names the sh
 and the server's words, and never the key. Retries use stamina: exponential backoff with jitter,
 honouring ``Retry-After``, bounded in attempts and total time (no waits in stamina's test mode).
 
-Submits are special (see ``submit``): a paid request is retried only when it provably never left
-this machine, so a dropped connection can never turn into a second paid job.
+Submits are special (see ``submit``): a paid request is retried only when it provably created
+nothing, so a dropped connection can never turn into a second paid job. docs/faults.md has the
+rule for every answer of every call.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from ..errors import AuthError, BackendError, ShotRejected
 __all__ = ["FalHttp", "Gone", "NotSent", "RetryPolicy", "Transient", "Where", "origin"]
 
 T = TypeVar("T")
-RETRY_STATUS = frozenset({408, 409, 429, 502, 503, 504})
+# Answers worth another attempt of a free, idempotent call (a poll, a result, a download…).
+RETRY_STATUS = frozenset({408, 409, 425, 429, *range(500, 600)})
 CHUNK = 1 << 16
 
 # stamina logs each scheduled retry at WARNING; without this, an application that configured no
@@ -69,7 +71,8 @@ class Transient(Exception):
 
 
 class NotSent(Transient):
-    """The connection was never established: the request provably did not reach the server."""
+    """The request provably created nothing: the connection was never established, or fal's
+    front door answered 429 without a request id."""
 
 
 class Gone(BackendError):
@@ -226,18 +229,19 @@ class FalHttp:
         method: str,
         url: str,
         *,
-        final: Callable[[httpx.Response], bool] | None = None,
+        retry_status: frozenset[int] = RETRY_STATUS,
         **kwargs: Any,
     ) -> httpx.Response:
-        """An idempotent call, retried on transport errors and 408/409/429/502/503/504.
+        """An idempotent call, retried on transport errors and on ``retry_status`` answers
+        (408/409/425/429/5xx by default, whatever headers they carry).
 
         Returns the first answer that is not retriable (2xx or a final refusal, for the caller to
-        map); ``final(response)`` marks a retriable-looking status as the job's own answer.
+        map); exhausting the retries raises the shot's BackendError.
         """
 
         async def attempt() -> httpx.Response:
             response = await self.send(method, url, **kwargs)
-            if response.status_code in RETRY_STATUS and not (final and final(response)):
+            if response.status_code in retry_status:
                 raise Transient(
                     f"HTTP {response.status_code}: {server_words(response)}", retry_after(response)
                 )
@@ -282,7 +286,12 @@ class FalHttp:
                         raise self._download_refused(response, where)
                     return await _save(response, dest)
 
-        return await self.retrying(where, "the video download", attempt)
+        try:
+            return await self.retrying(where, "the video download", attempt)
+        except OSError as exc:  # the disk, not the network: full, read-only, gone
+            raise self.fail(
+                where, f"the video could not be written to {dest.parent}: {exc.strerror or exc}"
+            ) from None
 
     def _download_refused(self, response: httpx.Response, where: Where) -> BackendError:
         if response.status_code not in (404, 410):
@@ -300,9 +309,13 @@ class FalHttp:
         """
 
         async def attempt() -> httpx.Response:
-            return await self.send(
+            response = await self.send(
                 "POST", url, json=body, headers=headers, client=self._submit_client
             )
+            if response.status_code == 429 and "x-fal-request-id" not in response.headers:
+                # rate-limited at fal's door: no request was created, so asking again is safe
+                raise NotSent(f"HTTP 429: {server_words(response)}", retry_after(response))
+            return response
 
         try:
             response = await self.retrying(

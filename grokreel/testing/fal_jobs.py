@@ -44,6 +44,7 @@ class Job:
     cancelled: bool = False
     video: dict[str, Any] | None = None
     error: dict[str, Any] | None = None  # {"code", "body", "message", "type"} of a failed job
+    cancel_at: float | None = None  # a requested cancel of a running job takes effect then
     logs: list[dict[str, Any]] = field(default_factory=list)
 
     def log(self, message: str) -> None:
@@ -93,18 +94,28 @@ class Queue:
             return waiting.index(job) if job in waiting else 0
 
     def cancel(self, request_id: str) -> tuple[int, str]:
-        """fal's cancel: queued → removed (OK); running → CANCELLATION_REQUESTED; done → 400."""
+        """fal's cancel: queued → removed (OK); running → CANCELLATION_REQUESTED, and the job
+        ends cancelled ``cancel_settle`` s later; done → 400 ALREADY_COMPLETED."""
         with self.lock:
             job = self.jobs.get(request_id)
             if job is None:
                 return 404, "NOT_FOUND"
             if job.status == "COMPLETED":
                 return 400, "ALREADY_COMPLETED"
+            if job.status == "IN_QUEUE" and self.faults.cancel_races > 0:
+                self.faults.cancel_races -= 1  # it starts just as the cancel arrives
+                self._start(job, time.monotonic())
             if job.status == "IN_PROGRESS":
+                if self.faults.cancel_settle is not None:
+                    job.cancel_at = time.monotonic() + self.faults.cancel_settle
                 return 202, "CANCELLATION_REQUESTED"
-            job.status, job.cancelled = "COMPLETED", True
-            job.error = {"code": 400, "message": "Request was cancelled", "type": "cancelled"}
+            self._end_cancelled(job)
             return 200, "OK"
+
+    @staticmethod
+    def _end_cancelled(job: Job) -> None:
+        job.status, job.cancelled = "COMPLETED", True
+        job.error = {"code": 400, "message": "Request was cancelled", "type": "cancelled"}
 
     def counts(self) -> dict[str, int]:
         with self.lock:
@@ -120,7 +131,9 @@ class Queue:
             with self.lock:
                 running = [j for j in self.jobs.values() if j.status == "IN_PROGRESS"]
                 for job in running:
-                    if job.rendered and now - (job.started or now) >= self.faults.run_seconds:
+                    if job.cancel_at is not None and now >= job.cancel_at:
+                        self._end_cancelled(job)
+                    elif job.rendered and now - (job.started or now) >= self.faults.run_seconds:
                         job.status = "COMPLETED"
                         job.log("done")
                 waiting = [j for j in self.jobs.values() if j.status == "IN_QUEUE"]

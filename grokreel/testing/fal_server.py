@@ -36,14 +36,19 @@ from .fal_jobs import Job, Queue
 __all__ = ["Call", "FalTestServer", "Faults", "Submission"]
 
 APP = "/xai/grok-imagine-video"
+# What an injected fault can be: an HTTP status, the same status carrying ``x-fal-request-id``
+# (as when fal's own runner, not its front door, answers), or a TCP reset with no answer.
 FAILURES = ("429", "503", "reset")
+WITH_REQUEST_ID = ("429+id", "503+id", "500+id")
 
 
 @dataclass
 class Faults:
     """How the server misbehaves; tests may change any field while it runs.
 
-    Phases: submit, status, result, cancel, token, upload, download, head.
+    Phases: submit, status, result, cancel, token, upload, download, head. A failure kind is
+    ``"reset"`` or an HTTP status (``"503"``), optionally carrying ``x-fal-request-id``
+    (``"503+id"``).
     """
 
     latency: dict[str, float] = field(default_factory=dict)  # phase → seconds before answering
@@ -60,6 +65,9 @@ class Faults:
     fail_prompts: dict[str, str] = field(default_factory=dict)  # prompt part → COMPLETED + error
     refuse_prompts: tuple[str, ...] = ()  # prompt part → a 422 content-policy result
     reject_key: bool = False  # answer 401 to every keyed call
+    cancel_races: int = 0  # this many next cancels of queued jobs find them just started
+    cancel_settle: float | None = 0.2  # a cancel-requested job ends cancelled this much later
+    #                                    (None: it runs to the end, as fal may let it)
     seed: int = 0
 
 
@@ -264,7 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.fal.record(Call(method, url.path, phase, 0))
             return self._reset()
         if failure:
-            return self._fail(method, url.path, phase, int(failure))
+            return self._fail(method, url.path, phase, failure, args)
         if phase not in ("download", "head", "upload", "unknown") and not self._keyed():
             return self._answer(method, url.path, phase, 401, {"detail": "Invalid API key"})
         handler(method, url.path, phase, *args)
@@ -428,10 +436,16 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _fail(self, method: str, path: str, phase: str, code: int) -> None:
-        retry = f"{self.fal.faults.retry_after:g}"
-        words = {429: "Too many requests", 503: "Service temporarily unavailable"}.get(code, "")
-        self._answer(method, path, phase, code, {"detail": words}, {"Retry-After": retry})
+    def _fail(
+        self, method: str, path: str, phase: str, failure: str, args: tuple[str, ...]
+    ) -> None:
+        code, _, carry = failure.partition("+")
+        words = {429: "Too many requests", 503: "Service temporarily unavailable"}
+        headers = {"Retry-After": f"{self.fal.faults.retry_after:g}"}
+        if carry == "id":
+            headers["x-fal-request-id"] = args[0] if args else uuid.uuid4().hex
+        body = {"detail": words.get(int(code), "Internal server error")}
+        self._answer(method, path, phase, int(code), body, headers)
 
     def _answer(
         self,

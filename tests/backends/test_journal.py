@@ -45,6 +45,7 @@ def test_recorded_entry_reads_back(journal):
         "cancel_url",
         "queue_url",
         "time",
+        "cancel_requested",
     }
 
 

@@ -68,10 +68,12 @@ def test_queue_positions_and_concurrency(fal, http):
     """With one runner, later jobs wait IN_QUEUE with 0-based positions and a 202."""
     fal.faults.concurrency, fal.faults.run_seconds = 1, 1.0
     answers = [submit(http, body=TEXT | {"prompt": f"job {i}"}) for i in range(3)]
-    time.sleep(0.1)
+    deadline = time.monotonic() + 5  # the dispatcher starts the first job within a tick
+    while fal.queue.counts() != {"IN_PROGRESS": 1, "IN_QUEUE": 2}:
+        assert time.monotonic() < deadline, fal.queue.counts()
+        time.sleep(0.01)
     last = http.get(answers[2]["status_url"])
     assert last.status_code == 202 and last.json() | {"queue_position": 1} == last.json()
-    assert fal.queue.counts() == {"IN_PROGRESS": 1, "IN_QUEUE": 2}
 
 
 def test_a_wrong_key_is_401(fal):
