@@ -164,7 +164,7 @@ class Project:
         todo = [
             s
             for s in self._statuses(forced)
-            if s.job.id in wanted and s.job.endpoint and s.status != "cached"
+            if s.job.id in wanted and s.job.endpoint and s.status in ("new", "stale")
         ]
         if locked and todo:
             names = "; ".join(f"{s.job.id} ({', '.join(s.reasons) or s.status})" for s in todo)

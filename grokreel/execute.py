@@ -24,7 +24,7 @@ from .keys import FileHashes, job_key
 from .lease import Leases
 from .lock import LockFile
 from .plan import Job, Plan
-from .state import find_existing
+from .state import find_existing, is_fetchable
 from .store import Store
 
 __all__ = ["CUT_ENGINE", "ENGINES", "Outcome", "RunOptions", "Runner", "Status"]
@@ -182,7 +182,7 @@ class Runner:
     async def _fetch_locked(self, job: Job, key: str) -> dict[str, Any] | None:
         """A locked take missing from the cache, fetched from its recorded URL and verified."""
         entry = self.options.lock.entry(job.id, key) if self.options.lock else None
-        if not entry or not str(entry.get("source_url", "")).startswith(("http://", "https://")):
+        if not entry or not is_fetchable(entry):
             return None
         workdir = self.store.workdir()
         try:

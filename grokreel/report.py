@@ -79,12 +79,16 @@ def plan_table(statuses: list[NodeStatus], out: TextIO, backend: str = "fal") ->
         cost = f"${s.cost:6.2f}" if s.cost else " " * 7
         why = f"  ({'; '.join(s.reasons)})" if s.reasons else ""
         out.write(f"  {s.status:<7} {s.job.id:<{width}}  {cost}  {what}{why}\n")
-    todo = sum(1 for s in statuses if s.status != "cached")
+    todo = sum(1 for s in statuses if s.status in ("new", "stale"))
+    fetch = sum(1 for s in statuses if s.status == "fetch")
     total = sum(s.cost for s in statuses)
     free = (
         " (free on the animatic backend; the fal price is shown)" if backend == "animatic" else ""
     )
-    out.write(f"{todo} of {len(statuses)} node(s) to run; estimated cost ${total:.2f}{free}\n")
+    fetched = f", {fetch} locked take(s) to fetch ($0)" if fetch else ""
+    out.write(
+        f"{todo} of {len(statuses)} node(s) to run{fetched}; estimated cost ${total:.2f}{free}\n"
+    )
 
 
 def why_text(status: NodeStatus, plan: Plan) -> str:

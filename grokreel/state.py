@@ -19,9 +19,10 @@ from .lock import LockFile
 from .plan import Job, Plan
 from .store import Store
 
-__all__ = ["BuildState", "NodeStatus", "find_existing", "plan_status"]
+__all__ = ["BuildState", "NodeStatus", "find_existing", "is_fetchable", "plan_status"]
 
-PlanStatus = Literal["cached", "new", "stale"]
+# fetch: not in the cache, but the lock file's take will be downloaded from its URL (free)
+PlanStatus = Literal["cached", "fetch", "new", "stale"]
 
 
 @dataclass
@@ -121,7 +122,7 @@ def plan_status(
             status = _status_of(job, key, store, lock, previous, resolve, backend)
         if job.id in force:
             status = NodeStatus(job, "stale", status.key, ["forced: a new take"])
-        if status.status != "cached" and job.endpoint:  # the API's price, whatever the backend
+        if status.status in ("new", "stale") and job.endpoint:  # the API's price, any backend
             status.cost = estimate(plan, job, prices or PriceTable())
         outputs[job.id] = status.output
         statuses.append(status)
@@ -141,18 +142,24 @@ def _status_of(
     if record:
         return NodeStatus(job, "cached", key, [], record["output"])
     entry = lock.entry(job.id, key) if lock else None
-    if entry and str(entry.get("source_url", "")).startswith(("http://", "https://")):
-        return NodeStatus(
-            job,
-            "cached",
-            key,
-            ["the locked take will be fetched from its URL"],
-            entry["output_sha256"],
-        )
+    if entry and job.endpoint and is_fetchable(entry):
+        reason = "the locked take will be fetched from its URL"
+        return NodeStatus(job, "fetch", key, [reason], entry["output_sha256"])
     resolved = resolve_refs(job.request, resolve)
-    return NodeStatus(
+    status = NodeStatus(
         job, "stale" if previous else "new", key, _reasons(job, previous, resolved, backend, key)
     )
+    if entry and not job.endpoint:
+        # A local job (frame, normalize, cut) is deterministic: made from the locked inputs it
+        # gives the locked output, so what depends on it can be matched to its lock entry too.
+        status.output = entry["output_sha256"]
+        status.reasons = ["made locally from locked inputs"]
+    return status
+
+
+def is_fetchable(entry: dict[str, Any]) -> bool:
+    """Whether a lock entry names a URL its take can be downloaded from."""
+    return str(entry.get("source_url", "")).startswith(("http://", "https://"))
 
 
 def _reasons(

@@ -102,3 +102,45 @@ def test_lock_fetch_survives_a_flaky_cdn(board, fal_env):
     fal_env.burst("download", "reset", 1)
     result = open_project(board, backend="fal").build(locked=True)
     assert result.ok and len(fal_env.submissions) == 3
+
+
+CHAINED = """
+    defaults: {resolution: 480p, duration: 2}
+    assets: {knight: assets/knight.png}
+    shots:
+      a: {prompt: a lake at dawn, edit: grade it blue}
+      b: {image: {shot: a, frame: last}, prompt: the boat drifts}
+      c: {kind: extend, video: b, prompt: mist rises, duration: 2}
+    cut: [a, c]
+"""
+
+
+def test_clean_cache_with_a_complete_lock_plans_zero_and_builds_locked(write_board, fal_env):
+    """Frame links, edits and extends: on an empty cache the lock prices everything at $0,
+    `build --locked` fetches every take with zero submissions, and the film is byte-identical."""
+    board = write_board(CHAINED)
+    first = open_project(board, backend="fal").build()
+    paid, film = len(fal_env.submissions), sha256_file(first.output)
+    assert paid == 4  # a, a.edit, b, c
+    shutil.rmtree(board.parent / ".grokreel")
+    first.output.unlink()
+    statuses = {s.job.id: s for s in open_project(board, backend="fal").status()}
+    assert sum(s.cost for s in statuses.values()) == 0
+    assert {j for j, s in statuses.items() if statuses[j].job.endpoint} == {
+        j for j, s in statuses.items() if s.status == "fetch"
+    }
+    again = open_project(board, backend="fal").build(locked=True)
+    assert again.ok and len(fal_env.submissions) == paid
+    assert sha256_file(again.output) == film
+
+
+def test_locked_refuses_before_any_paid_call_when_a_locked_job_changed(write_board, fal_env):
+    """A storyboard edit downstream of a frame link makes --locked refuse before any call."""
+    board = write_board(CHAINED)
+    open_project(board, backend="fal").build()
+    shutil.rmtree(board.parent / ".grokreel")
+    board.write_text(board.read_text().replace("the boat drifts", "the boat sinks"))
+    calls = len(fal_env.calls)
+    with pytest.raises(PlanError, match=r"--locked: 2 shot job\(s\) would have to be rendered"):
+        open_project(board, backend="fal").build(locked=True)
+    assert len(fal_env.calls) == calls
