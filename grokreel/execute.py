@@ -158,7 +158,10 @@ class Runner:
         """What the cache (or the lock file's pin) already holds for ``key``, unless forced."""
         if job.id in self.options.force:
             return None
-        return find_existing(self.store, self.options.lock, job.id, key)
+        found = find_existing(self.store, self.options.lock, job.id, key)
+        if found is not None and found.get("recovered_from_journal"):
+            self.store.put_action(key, found | {"request": job.request, "kind": job.kind})
+        return found
 
     def _commit_spend(self, job: Job) -> float:
         """Refuse a paid job in --locked mode or past --max-cost; else count its estimate."""
@@ -263,7 +266,7 @@ class Runner:
             record["takes"] = _earlier_takes(self.store.get_action(key), sha)
             self.store.put_action(key, record)
             if job.endpoint:
-                await self.backend.release(key)
+                await self.backend.release(key, sha)
             return record
         finally:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -1,6 +1,7 @@
 """The in-flight request journal: never pay twice for one clip.
 
     .grokreel/journal/<job key>.json   one paid request that has no clip in the store yet
+    .grokreel/journal/done/ab/<key>.json   its receipt once the clip is stored (request → blob)
 
 The moment fal answers a submit with a request id, the entry is written atomically (temp file,
 fsync, rename), before anything else happens. A later build that needs the same job finds the
@@ -64,11 +65,33 @@ class Journal:
         """The entry for ``key``; an unreadable file counts as absent (it was never completed)."""
         try:
             return JournalEntry.from_json(json.loads(self._path(key).read_text()))
-        except (FileNotFoundError, json.JSONDecodeError, TypeError, AttributeError):
+        except (OSError, ValueError, TypeError, AttributeError):
             return None
 
     def clear(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def settle(self, key: str, output: str) -> None:
+        """The request's clip is stored as blob ``output``: keep a receipt, end the entry.
+
+        Receipts (``journal/done/<key>.json``) let a lost action map be rebuilt from the objects
+        without paying: they say which blob a paid request produced."""
+        entry = self.get(key)
+        if entry is not None:
+            receipt = asdict(entry) | {"output": output}
+            atomic_write_text(self._receipt(key), json.dumps(receipt, indent=1, sort_keys=True))
+        self.clear(key)
+
+    def receipt(self, key: str) -> dict[str, Any] | None:
+        """The receipt of a finished paid request for ``key``, if one was kept."""
+        try:
+            data = json.loads(self._receipt(key).read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) and isinstance(data.get("output"), str) else None
+
+    def _receipt(self, key: str) -> Path:
+        return self._path(key).parent / "done" / key[:2] / f"{key}.json"
 
     def entries(self) -> list[JournalEntry]:
         """Every readable entry, oldest first."""

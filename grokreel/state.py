@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .cost import PriceTable, estimate
+from .journal import Journal
 from .keys import KEY_SCHEMA, FileHashes, job_key, resolve_refs
 from .lease import update_json
 from .lock import LockFile
@@ -84,7 +85,23 @@ def find_existing(
             "cost": entry.get("cost"),
             "pinned_by_lock": True,
         }
-    return record
+    return record or _from_receipt(store, job_id, key)
+
+
+def _from_receipt(store: Store, job_id: str, key: str) -> dict[str, Any] | None:
+    """A paid clip whose action record was lost, found again through its journal receipt."""
+    receipt = Journal(store.root).receipt(key)
+    if receipt is None or not store.has(receipt["output"]):
+        return None
+    return {
+        "key": key,
+        "job": job_id,
+        "output": receipt["output"],
+        "size": store.blob_path(receipt["output"]).stat().st_size,
+        "endpoint": receipt.get("endpoint"),
+        "request_id": receipt.get("request_id"),
+        "recovered_from_journal": True,
+    }
 
 
 def plan_status(

@@ -49,7 +49,7 @@ class AnimaticBackend:
         api.VideoFile.model_validate(video)
         return RenderResult(dest, video)
 
-    async def release(self, key: str) -> None:
+    async def release(self, key: str, output: str) -> None:
         return None
 
     async def aclose(self) -> None:

@@ -64,8 +64,9 @@ class Backend(Protocol):
         """Render ``request`` into a file inside ``workdir``."""
         ...
 
-    async def release(self, key: str) -> None:
-        """The clip for job ``key`` is safely in the store: forget any journal entry for it."""
+    async def release(self, key: str, output: str) -> None:
+        """The clip for job ``key`` is safely in the store as blob ``output``: end its journal
+        entry (keeping a receipt)."""
         ...
 
     async def aclose(self) -> None:

@@ -125,8 +125,8 @@ class FalBackend:
     def __repr__(self) -> str:
         return f"FalBackend(queue_url={self.http.queue_url!r}, journal={str(self.journal.root)!r})"
 
-    async def release(self, key: str) -> None:
-        self.journal.clear(key)
+    async def release(self, key: str, output: str) -> None:
+        self.journal.settle(key, output)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -100,9 +100,11 @@ async def test_ctrl_c_leaves_a_running_request_for_the_next_build(backend, fal_e
     result = await again.render(lake, tmp_path, resumed.append)
     assert resumed[0].startswith("resuming") and len(fal_env.submissions) == 1
     assert result.request_id == fal_env.submissions[0].request_id
-    await again.release(lake.key)
+    await again.release(lake.key, "0" * 64)
     await again.aclose()
     assert Journal(tmp_path).entries() == []
+    receipt = Journal(tmp_path).receipt(lake.key)
+    assert receipt and receipt["output"] == "0" * 64 and receipt["request_id"] == result.request_id
 
 
 def entry_for(
