@@ -1,24 +1,23 @@
-"""The `grokreel` command line. A user's mistake gets a message and exit status 1, no traceback."""
+"""The `grokreel` command line. Errors become messages in one place: see `edge.py`."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from .errors import GrokreelError, StoryboardError
+from .edge import EdgeGroup, remember
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-storyboard_arg = click.argument("storyboard", type=click.Path(path_type=Path))
+storyboard_arg = click.argument(
+    "storyboard", type=click.Path(path_type=Path), callback=remember("storyboard")
+)
 cache_opt = click.option(
     "--cache-dir",
     type=click.Path(path_type=Path),
+    callback=remember("cache_dir"),
     help="Cache folder (default: .grokreel next to the storyboard, or $GROKREEL_CACHE_DIR).",
 )
 backend_opt = click.option(
@@ -26,32 +25,16 @@ backend_opt = click.option(
     type=click.Choice(["animatic", "fal"]),
     help="Render backend (default: fal when FAL_KEY is set, else animatic).",
 )
-json_opt = click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+json_opt = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    callback=remember("json"),
+    help='Print a JSON summary on stdout (an error as {"error": …}).',
+)
 
 
-def friendly(func: F) -> F:
-    """Turn grokreel's errors into a message and exit status 1; Ctrl-C into status 130."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except StoryboardError as exc:
-            click.echo(str(exc), err=True)
-            sys.exit(1)
-        except GrokreelError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo(
-                "interrupted: finished clips are kept in the cache; build again to resume", err=True
-            )
-            sys.exit(130)
-
-    return wrapper  # type: ignore[return-value]
-
-
-@click.group()
+@click.group(cls=EdgeGroup)
 @click.version_option(package_name="grokreel")
 def main() -> None:
     """grokreel: make for AI films. Storyboards in YAML, rendered with Grok Imagine Video."""
@@ -59,7 +42,6 @@ def main() -> None:
 
 @main.command()
 @storyboard_arg
-@friendly
 def validate(storyboard: Path) -> None:
     """Check a storyboard and report every problem with FILE:LINE:COL."""
     from .plan import compile_file
@@ -76,7 +58,6 @@ def validate(storyboard: Path) -> None:
 @cache_opt
 @backend_opt
 @json_opt
-@friendly
 def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json: bool) -> None:
     """Show what a build would do, node by node, and why."""
     from .build import open_project
@@ -133,7 +114,6 @@ def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json:
 @cache_opt
 @backend_opt
 @json_opt
-@friendly
 def build(
     storyboard: Path,
     shots: tuple[str, ...],
@@ -179,6 +159,7 @@ def build(
     )
     if as_json:
         click.echo(json.dumps(build_json(result), indent=2))
+        click.get_current_context().meta["grokreel.json_printed"] = True
     for note in result.warnings[len(project.plan.warnings) :]:
         click.echo(f"warning: {note}", err=True)
     actual = f", actual ${result.actual_cost:.2f}" if result.actual_cost is not None else ""
@@ -199,7 +180,6 @@ def build(
 @click.argument("shot")
 @cache_opt
 @backend_opt
-@friendly
 def why(storyboard: Path, shot: str, cache_dir: Path | None, backend: str | None) -> None:
     """Explain one node in full: its request, inputs, key, and why it would run."""
     from .build import open_project
@@ -231,7 +211,6 @@ def why(storyboard: Path, shot: str, cache_dir: Path | None, backend: str | None
 )
 @click.option("--remove", is_flag=True, help="Delete them (default: only list).")
 @cache_opt
-@friendly
 def gc(files: tuple[Path, ...], older_than: float, remove: bool, cache_dir: Path | None) -> None:
     """List (or --remove) cached objects that no given storyboard or lock file references."""
     import os
@@ -262,18 +241,33 @@ def gc(files: tuple[Path, ...], older_than: float, remove: bool, cache_dir: Path
     type=click.Path(path_type=Path),
     help="Write the built cut as an OpenTimelineIO timeline (.otio).",
 )
+@click.option(
+    "--media-dir",
+    type=click.Path(path_type=Path),
+    help="Where to copy the clips the timeline uses (default: OUT_media beside it).",
+)
 @cache_opt
 @backend_opt
-@friendly
-def export(storyboard: Path, otio_path: Path, cache_dir: Path | None, backend: str | None) -> None:
-    """Export the built cut for an editor (Resolve, Premiere…) as OpenTimelineIO."""
+def export(
+    storyboard: Path,
+    otio_path: Path,
+    media_dir: Path | None,
+    cache_dir: Path | None,
+    backend: str | None,
+) -> None:
+    """Export the built cut for an editor (Resolve, Premiere…) as OpenTimelineIO, with its media."""
     from .build import open_project
-    from .cut.otio import export_otio
+    from .cut.otio import check_destination, export_otio, media_dir_for
 
+    check_destination(otio_path)
     project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
-    timeline = export_otio(project, otio_path)
+    timeline = export_otio(project, otio_path, media_dir)
     clips = sum(len(track.find_clips()) for track in timeline.tracks)
-    click.echo(f"{otio_path}: {clips} clip(s) on {len(timeline.tracks)} track(s)", err=True)
+    media = media_dir or media_dir_for(otio_path)
+    click.echo(
+        f"{otio_path}: {clips} clip(s) on {len(timeline.tracks)} track(s); media in {media}",
+        err=True,
+    )
 
 
 @main.command()
@@ -281,7 +275,6 @@ def export(storyboard: Path, otio_path: Path, cache_dir: Path | None, backend: s
 @click.option(
     "--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot", show_default=True
 )
-@friendly
 def graph(storyboard: Path, fmt: str) -> None:
     """Print the job graph as Graphviz DOT or Mermaid."""
     from .plan import compile_file
