@@ -132,19 +132,13 @@ def build(
     from .build import open_project
     from .errors import BuildFailed
     from .progress import progress_listener
-    from .report import build_json, plan_json, plan_table
+    from .report import build_json
 
     project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
     for warning in project.plan.warnings:
         click.echo(str(warning), err=True)
     if dry_run:
-        statuses = project.status(list(force))
-        wanted = project.plan.needs(project.target_jobs(list(shots) or None))
-        statuses = [s for s in statuses if s.job.id in wanted]
-        if as_json:
-            click.echo(json.dumps(plan_json(project.plan, statuses, project.backend), indent=2))
-        else:
-            plan_table(statuses, sys.stdout, project.backend)
+        _dry_run(project, list(shots), output, list(force), locked, max_cost, as_json)
         return
     listener = progress_listener(project.plan, shots)
     result = project.build(
@@ -175,6 +169,38 @@ def build(
         )
 
 
+def _dry_run(
+    project: Any,
+    shots: list[str],
+    output: Path | None,
+    force: list[str],
+    locked: bool,
+    max_cost: float | None,
+    as_json: bool,
+) -> None:
+    """Show what `build` would do, then refuse exactly as the real build would (exit 1)."""
+    from .errors import PlanError
+    from .report import error_json, plan_json, plan_table
+
+    statuses = project.status(force)
+    wanted = project.plan.needs(project.target_jobs(shots or None))
+    statuses = [s for s in statuses if s.job.id in wanted]
+    refusal = None
+    try:
+        project.check(targets=shots, output=output, force=force, locked=locked, max_cost=max_cost)
+    except PlanError as exc:
+        refusal = PlanError(f"dry run: the build would refuse: {exc}")
+    if as_json:
+        data = plan_json(project.plan, statuses, project.backend)
+        data |= {"error": error_json(refusal)["error"]} if refusal else {}
+        click.echo(json.dumps(data, indent=2))
+        click.get_current_context().meta["grokreel.json_printed"] = True
+    else:
+        plan_table(statuses, sys.stdout, project.backend)
+    if refusal:
+        raise refusal
+
+
 @main.command()
 @storyboard_arg
 @click.argument("shot")
@@ -200,7 +226,13 @@ def why(storyboard: Path, shot: str, cache_dir: Path | None, backend: str | None
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument(
+    "files",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    callback=remember("files"),
+)
 @click.option(
     "--older-than",
     default=7.0,
@@ -212,19 +244,20 @@ def why(storyboard: Path, shot: str, cache_dir: Path | None, backend: str | None
 @click.option("--remove", is_flag=True, help="Delete them (default: only list).")
 @cache_opt
 def gc(files: tuple[Path, ...], older_than: float, remove: bool, cache_dir: Path | None) -> None:
-    """List (or --remove) cached objects that no given storyboard or lock file references."""
+    """List (or --remove) cached objects that no storyboard or lock file beside FILES uses."""
     import os
 
-    from .gc import find_garbage, referenced, remove_garbage
+    from .gc import find_garbage, referenced, remove_garbage, siblings, summary_line
     from .store import Store
 
-    boards = [f for f in files if f.suffix != ".lock"]
-    locks = [f for f in files if f.suffix == ".lock"]
-    default = (boards or locks)[0].parent / ".grokreel"
+    boards, locks, notes = siblings(list(files))
+    for note in notes:
+        click.echo(f"warning: {note}", err=True)
+    default = files[0].resolve().parent / ".grokreel"
     store = Store(cache_dir or Path(os.environ.get("GROKREEL_CACHE_DIR") or default))
     garbage = find_garbage(store, referenced(store, boards, locks), older_than)
     for item in garbage:
-        click.echo(f"{item.path.name}  {item.size / 1e6:8.2f} MB  {item.age_days:5.1f} days")
+        click.echo(summary_line(item))
     total = sum(g.size for g in garbage) / 1e6
     if remove:
         remove_garbage(store, garbage)
