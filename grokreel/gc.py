@@ -118,4 +118,4 @@ def remove_garbage(store: Store, garbage: list[Garbage]) -> None:
 def summary_line(item: Garbage) -> str:
     """One listing line: object, size, age and what it was."""
     mb, days = item.size / 1e6, item.age_days
-    return f"{item.path.name[:16]}  {mb:8.2f} MB  {days:5.1f} days  {item.what}"
+    return f"{item.path.name}  {mb:8.2f} MB  {days:5.1f} days  {item.what}"
