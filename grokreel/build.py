@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,10 +12,10 @@ import networkx as nx
 
 from .backends import default_backend, make_backend
 from .cost import PriceTable, load_prices
-from .errors import PlanError
+from .errors import PathError, PlanError
 from .execute import ENGINES, Listener, Outcome, Runner, RunOptions
 from .keys import KEY_SCHEMA, resolve_refs
-from .lock import LockFile
+from .lock import LockFile, lock_path
 from .plan import Plan, compile_file
 from .state import BuildState, NodeStatus, plan_status
 from .store import Store, atomic_write_text, sha256_file
@@ -127,6 +128,7 @@ class Project:
         max_cost: float | None = None,
     ) -> BuildResult:
         """Render what is missing and assemble the film (unless shot targets are given)."""
+        dest = self.output_path(output) if not targets else None
         job_ids = self.target_jobs(targets)
         lock = self.lock
         forced = self.forced(force)
@@ -138,17 +140,76 @@ class Project:
         try:
             outcomes = asyncio.run(runner.run(job_ids))
         finally:
-            self._remember(runner, lock)
+            self._remember_unless_read_only(runner, lock)
         warnings = [str(w) for w in self.plan.warnings] + runner.notes
         warnings += [w for o in outcomes.values() if o.ok for w in o.record.get("qa") or []]
         result = BuildResult(outcomes, warnings=warnings)
         cut = outcomes.get("cut")
-        if cut is not None and cut.ok and cut.output:
-            result.output = output or self.plan.output
-            _export(self.store, cut.output, result.output)
+        if dest is not None and cut is not None and cut.ok and cut.output:
+            result.output = dest
+            export_blob(self.store, cut.output, result.output)
             if cut.record.get("srt"):
                 atomic_write_text(result.output.with_suffix(".srt"), cut.record["srt"])
         return result
+
+    def output_path(self, output: Path | None = None) -> Path:
+        """Where the film goes; refuse to overwrite an input, or to leave the project root when
+        the storyboard (not the user on the command line) names the path."""
+        dest = Path(output or self.plan.output).resolve()
+        root = project_root(self.plan.path)
+        if output is None and not dest.is_relative_to(root):
+            raise PathError(
+                self.plan.path,
+                f"output.path {dest} is outside the project folder {root}; "
+                "a storyboard may only write inside it (use -o to choose another place)",
+            )
+        if dest.is_dir():
+            raise PathError(dest, "is a folder; give the film a file name such as film.mp4")
+        taken = self.inputs()
+        for target in (dest, dest.with_suffix(".srt")):
+            if target in taken:
+                what = taken[target]
+                raise PathError(target, f"is {what} of this film; refusing to overwrite it")
+        return dest
+
+    def inputs(self) -> dict[Path, str]:
+        """Every file a build reads, resolved, with what it is: never a place to write a film."""
+        found = {self.plan.path.resolve(): "the storyboard"}
+        found[lock_path(self.plan.path).resolve()] = "the lock file"
+        config = _config_file(self.plan.path)
+        if config is not None:
+            found[config] = "the grokreel.toml"
+        for job in self.plan.jobs():
+            for ref in job.refs:
+                if ref.startswith("file:"):
+                    found.setdefault(Path(ref[5:]).resolve(), "an asset")
+        return found
+
+    def check(
+        self,
+        *,
+        targets: list[str] | None = None,
+        output: Path | None = None,
+        force: list[str] | None = None,
+        locked: bool = False,
+        max_cost: float | None = None,
+    ) -> None:
+        """Raise what `build` with these options would refuse before rendering (for dry runs)."""
+        if not targets:
+            self.output_path(output)
+        self._preflight(self.target_jobs(targets), self.forced(force), locked, max_cost)
+
+    def _remember_unless_read_only(self, runner: Runner, lock: LockFile) -> None:
+        """Save state and lock; a read-only cache still serves a build, with a warning."""
+        try:
+            self._remember(runner, lock)
+        except OSError as exc:
+            if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+            runner.notes.append(
+                f"could not record this build ({exc.filename or self.store.root}: "
+                f"{exc.strerror}); the next build will check the cache again"
+            )
 
     def _preflight(
         self,
@@ -225,7 +286,23 @@ def open_project(
     return Project(plan, Store(Path(root)), backend or default_backend(), prices)
 
 
-def _export(store: Store, sha: str, dest: Path) -> None:
+def _config_file(storyboard: Path) -> Path | None:
+    """The nearest ``grokreel.toml`` at or above the storyboard's folder."""
+    folder = storyboard.resolve().parent
+    return next(
+        (f / "grokreel.toml" for f in [folder, *folder.parents] if (f / "grokreel.toml").is_file()),
+        None,
+    )
+
+
+def project_root(storyboard: Path) -> Path:
+    """The folder a storyboard may write in: its grokreel.toml's folder, else its own."""
+    config = _config_file(storyboard)
+    return config.parent if config else storyboard.resolve().parent
+
+
+def export_blob(store: Store, sha: str, dest: Path) -> None:
+    """Copy a cached output to ``dest`` unless an identical file is already there."""
     if (
         dest.is_file()
         and dest.stat().st_size == store.blob_path(sha).stat().st_size

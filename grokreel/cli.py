@@ -1,24 +1,23 @@
-"""The `grokreel` command line. A user's mistake gets a message and exit status 1, no traceback."""
+"""The `grokreel` command line. Errors become messages in one place: see `edge.py`."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from .errors import GrokreelError, StoryboardError
+from .edge import EdgeGroup, remember
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-storyboard_arg = click.argument("storyboard", type=click.Path(path_type=Path))
+storyboard_arg = click.argument(
+    "storyboard", type=click.Path(path_type=Path), callback=remember("storyboard")
+)
 cache_opt = click.option(
     "--cache-dir",
     type=click.Path(path_type=Path),
+    callback=remember("cache_dir"),
     help="Cache folder (default: .grokreel next to the storyboard, or $GROKREEL_CACHE_DIR).",
 )
 backend_opt = click.option(
@@ -26,32 +25,16 @@ backend_opt = click.option(
     type=click.Choice(["animatic", "fal"]),
     help="Render backend (default: fal when FAL_KEY is set, else animatic).",
 )
-json_opt = click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+json_opt = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    callback=remember("json"),
+    help='Print a JSON summary on stdout (an error as {"error": …}).',
+)
 
 
-def friendly(func: F) -> F:
-    """Turn grokreel's errors into a message and exit status 1; Ctrl-C into status 130."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except StoryboardError as exc:
-            click.echo(str(exc), err=True)
-            sys.exit(1)
-        except GrokreelError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo(
-                "interrupted: finished clips are kept in the cache; build again to resume", err=True
-            )
-            sys.exit(130)
-
-    return wrapper  # type: ignore[return-value]
-
-
-@click.group()
+@click.group(cls=EdgeGroup)
 @click.version_option(package_name="grokreel")
 def main() -> None:
     """grokreel: make for AI films. Storyboards in YAML, rendered with Grok Imagine Video."""
@@ -59,7 +42,6 @@ def main() -> None:
 
 @main.command()
 @storyboard_arg
-@friendly
 def validate(storyboard: Path) -> None:
     """Check a storyboard and report every problem with FILE:LINE:COL."""
     from .plan import compile_file
@@ -76,7 +58,6 @@ def validate(storyboard: Path) -> None:
 @cache_opt
 @backend_opt
 @json_opt
-@friendly
 def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json: bool) -> None:
     """Show what a build would do, node by node, and why."""
     from .build import open_project
@@ -133,7 +114,6 @@ def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json:
 @cache_opt
 @backend_opt
 @json_opt
-@friendly
 def build(
     storyboard: Path,
     shots: tuple[str, ...],
@@ -152,19 +132,13 @@ def build(
     from .build import open_project
     from .errors import BuildFailed
     from .progress import progress_listener
-    from .report import build_json, plan_json, plan_table
+    from .report import build_json
 
     project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
     for warning in project.plan.warnings:
         click.echo(str(warning), err=True)
     if dry_run:
-        statuses = project.status(list(force))
-        wanted = project.plan.needs(project.target_jobs(list(shots) or None))
-        statuses = [s for s in statuses if s.job.id in wanted]
-        if as_json:
-            click.echo(json.dumps(plan_json(project.plan, statuses, project.backend), indent=2))
-        else:
-            plan_table(statuses, sys.stdout, project.backend)
+        _dry_run(project, list(shots), output, list(force), locked, max_cost, as_json)
         return
     listener = progress_listener(project.plan, shots)
     result = project.build(
@@ -179,6 +153,7 @@ def build(
     )
     if as_json:
         click.echo(json.dumps(build_json(result), indent=2))
+        click.get_current_context().meta["grokreel.json_printed"] = True
     for note in result.warnings[len(project.plan.warnings) :]:
         click.echo(f"warning: {note}", err=True)
     actual = f", actual ${result.actual_cost:.2f}" if result.actual_cost is not None else ""
@@ -194,12 +169,43 @@ def build(
         )
 
 
+def _dry_run(
+    project: Any,
+    shots: list[str],
+    output: Path | None,
+    force: list[str],
+    locked: bool,
+    max_cost: float | None,
+    as_json: bool,
+) -> None:
+    """Show what `build` would do, then refuse exactly as the real build would (exit 1)."""
+    from .errors import PlanError
+    from .report import error_json, plan_json, plan_table
+
+    statuses = project.status(force)
+    wanted = project.plan.needs(project.target_jobs(shots or None))
+    statuses = [s for s in statuses if s.job.id in wanted]
+    refusal = None
+    try:
+        project.check(targets=shots, output=output, force=force, locked=locked, max_cost=max_cost)
+    except PlanError as exc:
+        refusal = PlanError(f"dry run: the build would refuse: {exc}")
+    if as_json:
+        data = plan_json(project.plan, statuses, project.backend)
+        data |= {"error": error_json(refusal)["error"]} if refusal else {}
+        click.echo(json.dumps(data, indent=2))
+        click.get_current_context().meta["grokreel.json_printed"] = True
+    else:
+        plan_table(statuses, sys.stdout, project.backend)
+    if refusal:
+        raise refusal
+
+
 @main.command()
 @storyboard_arg
 @click.argument("shot")
 @cache_opt
 @backend_opt
-@friendly
 def why(storyboard: Path, shot: str, cache_dir: Path | None, backend: str | None) -> None:
     """Explain one node in full: its request, inputs, key, and why it would run."""
     from .build import open_project
@@ -220,7 +226,13 @@ def why(storyboard: Path, shot: str, cache_dir: Path | None, backend: str | None
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument(
+    "files",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    callback=remember("files"),
+)
 @click.option(
     "--older-than",
     default=7.0,
@@ -231,21 +243,21 @@ def why(storyboard: Path, shot: str, cache_dir: Path | None, backend: str | None
 )
 @click.option("--remove", is_flag=True, help="Delete them (default: only list).")
 @cache_opt
-@friendly
 def gc(files: tuple[Path, ...], older_than: float, remove: bool, cache_dir: Path | None) -> None:
-    """List (or --remove) cached objects that no given storyboard or lock file references."""
+    """List (or --remove) cached objects that no storyboard or lock file beside FILES uses."""
     import os
 
-    from .gc import find_garbage, referenced, remove_garbage
+    from .gc import find_garbage, referenced, remove_garbage, siblings, summary_line
     from .store import Store
 
-    boards = [f for f in files if f.suffix != ".lock"]
-    locks = [f for f in files if f.suffix == ".lock"]
-    default = (boards or locks)[0].parent / ".grokreel"
+    boards, locks, notes = siblings(list(files))
+    for note in notes:
+        click.echo(f"warning: {note}", err=True)
+    default = files[0].resolve().parent / ".grokreel"
     store = Store(cache_dir or Path(os.environ.get("GROKREEL_CACHE_DIR") or default))
     garbage = find_garbage(store, referenced(store, boards, locks), older_than)
     for item in garbage:
-        click.echo(f"{item.path.name}  {item.size / 1e6:8.2f} MB  {item.age_days:5.1f} days")
+        click.echo(summary_line(item))
     total = sum(g.size for g in garbage) / 1e6
     if remove:
         remove_garbage(store, garbage)
@@ -262,18 +274,33 @@ def gc(files: tuple[Path, ...], older_than: float, remove: bool, cache_dir: Path
     type=click.Path(path_type=Path),
     help="Write the built cut as an OpenTimelineIO timeline (.otio).",
 )
+@click.option(
+    "--media-dir",
+    type=click.Path(path_type=Path),
+    help="Where to copy the clips the timeline uses (default: OUT_media beside it).",
+)
 @cache_opt
 @backend_opt
-@friendly
-def export(storyboard: Path, otio_path: Path, cache_dir: Path | None, backend: str | None) -> None:
-    """Export the built cut for an editor (Resolve, Premiere…) as OpenTimelineIO."""
+def export(
+    storyboard: Path,
+    otio_path: Path,
+    media_dir: Path | None,
+    cache_dir: Path | None,
+    backend: str | None,
+) -> None:
+    """Export the built cut for an editor (Resolve, Premiere…) as OpenTimelineIO, with its media."""
     from .build import open_project
-    from .cut.otio import export_otio
+    from .cut.otio import check_destination, export_otio, media_dir_for
 
+    check_destination(otio_path)
     project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
-    timeline = export_otio(project, otio_path)
+    timeline = export_otio(project, otio_path, media_dir)
     clips = sum(len(track.find_clips()) for track in timeline.tracks)
-    click.echo(f"{otio_path}: {clips} clip(s) on {len(timeline.tracks)} track(s)", err=True)
+    media = media_dir or media_dir_for(otio_path)
+    click.echo(
+        f"{otio_path}: {clips} clip(s) on {len(timeline.tracks)} track(s); media in {media}",
+        err=True,
+    )
 
 
 @main.command()
@@ -281,7 +308,6 @@ def export(storyboard: Path, otio_path: Path, cache_dir: Path | None, backend: s
 @click.option(
     "--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot", show_default=True
 )
-@friendly
 def graph(storyboard: Path, fmt: str) -> None:
     """Print the job graph as Graphviz DOT or Mermaid."""
     from .plan import compile_file

@@ -4,6 +4,7 @@ GrokreelError
 ├── StoryboardError      the storyboard has problems (all of them, with FILE:LINE:COL)
 ├── PlanError            the film cannot be planned as asked (unknown target, locked build…)
 ├── StoreError           the cache holds something it should not (a hash mismatch)
+├── PathError            a file or folder the user named cannot be read or written as asked
 ├── MediaError           a video could not be made, read or decoded
 ├── BackendError         a render backend failed for one shot
 │   ├── AuthError        the API key was rejected
@@ -23,6 +24,7 @@ __all__ = [
     "Diagnostic",
     "GrokreelError",
     "MediaError",
+    "PathError",
     "PlanError",
     "ShotRejected",
     "StoreError",
@@ -68,6 +70,14 @@ class PlanError(GrokreelError):
 
 class StoreError(GrokreelError):
     """The content store is damaged or a blob failed its hash check."""
+
+
+class PathError(GrokreelError):
+    """A path the user gave (or a storyboard named) cannot be used; ``path`` says which."""
+
+    def __init__(self, path: object, message: str):
+        self.path = str(path)
+        super().__init__(f"{path}: {message}")
 
 
 class MediaError(GrokreelError):

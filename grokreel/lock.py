@@ -36,6 +36,15 @@ def lock_path(storyboard: Path) -> Path:
     return storyboard.with_suffix(".lock")
 
 
+def _damaged(path: Path, why: str) -> Exception:
+    from .errors import PlanError
+
+    return PlanError(
+        f"{path} is not a valid lock file ({why}); restore it (e.g. `git checkout {path.name}`) "
+        "or delete it, and the next build writes a new one"
+    )
+
+
 @dataclass
 class LockFile:
     path: Path
@@ -45,18 +54,21 @@ class LockFile:
 
     @classmethod
     def read(cls, storyboard: Path) -> LockFile:
-        path = lock_path(storyboard)
+        return cls.load(lock_path(storyboard))
+
+    @classmethod
+    def load(cls, path: Path) -> LockFile:
+        """The lock file at ``path`` (empty when absent); a damaged one is a PlanError."""
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_bytes().decode("utf-8"))
         except FileNotFoundError:
             return cls(path)
-        except json.JSONDecodeError as exc:
-            from .errors import PlanError
-
-            raise PlanError(
-                f"{path} is not a valid lock file ({exc}); delete it to rebuild it"
-            ) from None
-        return cls(path, data.get("nodes", {}))
+        except ValueError as exc:
+            raise _damaged(path, str(exc)) from None
+        nodes = data.get("nodes", {}) if isinstance(data, dict) else None
+        if not isinstance(nodes, dict) or not all(isinstance(n, dict) for n in nodes.values()):
+            raise _damaged(path, "it does not hold a `nodes` mapping")
+        return cls(path, nodes)
 
     def entry(self, job_id: str, key: str | None) -> dict[str, Any] | None:
         """The locked entry for ``job_id`` when it was made by the same request (same key)."""

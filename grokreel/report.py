@@ -7,16 +7,30 @@ import time
 from typing import Any, TextIO
 
 from .build import BuildResult
+from .errors import Diagnostic, GrokreelError, StoryboardError
 from .execute import Outcome
 from .plan import Job, Plan
 from .state import NodeStatus
 
-__all__ = ["ConsoleListener", "build_json", "plan_json", "plan_table"]
+__all__ = ["JSON_VERSION", "ConsoleListener", "build_json", "error_json", "plan_json", "plan_table"]
+
+JSON_VERSION = 2  # of the --json summaries; 2: "version", "cost" objects, {"error": …}
 
 
 def _duration(job: Job, record: dict[str, Any] | None = None) -> float | None:
     video = (record or {}).get("video") or {}
     return video.get("duration", job.duration)
+
+
+def _cost(estimated: float, actual: float | None = None) -> dict[str, float | None]:
+    """Every cost in a summary, spelled the same way: USD estimated and (when known) actual."""
+    return {"estimated": round(estimated, 4), "actual": actual}
+
+
+def _spent(outcome: Outcome) -> dict[str, float | None]:
+    if outcome.status != "rendered":
+        return _cost(0.0)
+    return _cost(outcome.record.get("cost") or 0.0, outcome.record.get("actual_cost"))
 
 
 def build_json(result: BuildResult) -> dict[str, Any]:
@@ -30,17 +44,19 @@ def build_json(result: BuildResult) -> dict[str, Any]:
             "key": o.key,
             "output_sha256": o.output,
             "duration": _duration(o.job, o.record),
+            "cost": _spent(o),
             **({"error": o.error} if o.error else {}),
         }
         for o in result.outcomes.values()
     ]
     return {
+        "version": JSON_VERSION,
         "output": str(result.output) if result.output else None,
         "rendered": result.count("rendered"),
         "cached": result.count("cached"),
         "failed": result.count("failed"),
         "skipped": result.count("skipped"),
-        "cost": {"estimated": result.estimated_cost, "actual": result.actual_cost},
+        "cost": _cost(result.estimated_cost, result.actual_cost),
         "warnings": result.warnings,
         "nodes": nodes,
     }
@@ -57,18 +73,43 @@ def plan_json(plan: Plan, statuses: list[NodeStatus], backend: str) -> dict[str,
             "reasons": s.reasons,
             "key": s.key,
             "duration": s.job.duration,
-            "cost": s.cost,
+            "cost": _cost(s.cost),
         }
         for s in statuses
     ]
+    total = round(sum(s.cost for s in statuses), 4)
     return {
+        "version": JSON_VERSION,
         "storyboard": str(plan.path),
         "backend": backend,
         "output": str(plan.output),
-        "total_cost": round(sum(s.cost for s in statuses), 4),
+        "cost": _cost(total),
+        "total_cost": total,  # README documents it; the same as cost.estimated
         "warnings": [str(w) for w in plan.warnings],
         "nodes": nodes,
     }
+
+
+def error_json(exc: BaseException, message: str | None = None) -> dict[str, Any]:
+    """`--json` when a command fails: the message and, where known, its file and position."""
+    if isinstance(exc, StoryboardError):
+        diags = [_diagnostic(d) for d in exc.diagnostics]
+        first = next((d for d in diags if d["severity"] == "error"), diags[0])
+        where = {k: first[k] for k in ("file", "line", "column")}
+        return _error(str(exc), type(exc).__name__, **where, diagnostics=diags)
+    path = getattr(exc, "path", None) or getattr(exc, "filename", None)
+    kind = type(exc).__name__ if isinstance(exc, GrokreelError | OSError) else "InternalError"
+    return _error(message or str(exc), kind, file=str(path) if path else None)
+
+
+def _error(message: str, kind: str, **fields: Any) -> dict[str, Any]:
+    where = {"file": None, "line": None, "column": None}
+    return {"version": JSON_VERSION, "error": {"message": message, "type": kind, **where, **fields}}
+
+
+def _diagnostic(d: Diagnostic) -> dict[str, Any]:
+    keys = ("file", "line", "column", "message", "hint", "severity")
+    return {k: getattr(d, k) for k in keys}
 
 
 def plan_table(statuses: list[NodeStatus], out: TextIO, backend: str = "fal") -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from .errors import StoreError
 
-__all__ = ["Store", "atomic_write_text", "canonical_json", "sha256_file"]
+__all__ = ["Store", "atomic_write_text", "canonical_json", "read_record", "sha256_file"]
 
 CHUNK = 1 << 20
 
@@ -39,18 +39,33 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where the OS allows (threads write files)."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return mask
+
+
 @contextmanager
 def _atomic(dest: Path, mode: str = "wb") -> Iterator[Any]:
+    """Write ``dest`` whole or not at all, with the mode any new file would get (mkstemp: 0600)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, dest)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:
+            exc.filename = str(dest)  # a full disk says which file it was writing
         raise
 
 
@@ -64,11 +79,22 @@ def atomic_copy(src: Path, dest: Path) -> None:
         shutil.copyfileobj(f, out, CHUNK)
 
 
+def read_record(path: Path) -> dict[str, Any] | None:
+    """A JSON object from ``path``; None when it is missing or damaged (so the job runs again)."""
+    try:
+        record = json.loads(path.read_bytes().decode("utf-8"))
+    except (FileNotFoundError, NotADirectoryError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
 class Store:
     """Blobs by hash and records by job key, under one cache folder."""
 
     def __init__(self, root: Path):
         self.root = Path(root).resolve()
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"the cache folder {root} is a file; give --cache-dir a folder")
         self.objects = self.root / "objects"
         self.actions = self.root / "actions"
         self.scratch = self.root / "tmp"
@@ -121,11 +147,10 @@ class Store:
 
     def get_action(self, key: str) -> dict[str, Any] | None:
         """The record for ``key`` when its output blob is present with the right size."""
-        try:
-            record = json.loads(self._action_path(key).read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
+        record = read_record(self._action_path(key))
+        if record is None or not isinstance(record.get("output"), str):
             return None
-        return record if self.has(record.get("output", ""), record.get("size")) else None
+        return record if self.has(record["output"], record.get("size")) else None
 
     def put_action(self, key: str, record: dict[str, Any]) -> None:
         atomic_write_text(self._action_path(key), json.dumps(record, indent=1, sort_keys=True))

@@ -7,6 +7,7 @@ import shutil
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,3 +91,18 @@ def board_errors(write_board: Callable[..., Path]) -> Callable[[str], list[Diagn
         return info.value.diagnostics
 
     return errors
+
+
+@pytest.fixture
+def cli() -> Callable[..., Any]:
+    """Run the `grokreel` command line in-process; exceptions escaping the edge fail the test."""
+    from click.testing import CliRunner
+
+    from grokreel.cli import main
+
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return run

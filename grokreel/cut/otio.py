@@ -1,31 +1,78 @@
 """Export the built cut as an OpenTimelineIO timeline, so an editor can finish the film elsewhere.
 
 The timeline mirrors what grokreel assembled: one video track whose clips reference the rendered
-shots in the cache (trimmed as in the cut, measured lengths), dissolves for crossfades, fades as
-clip effects, title cards as clips of their rendered card, captions as markers, and the music bed
-on an audio track. Each clip's metadata carries what made it: prompt, cache key, request id, cost.
+shots (trimmed as in the cut, measured lengths), dissolves for crossfades, fades as clip effects,
+title cards as clips of their rendered card, captions as markers, and the music bed on an audio
+track. Each clip's metadata carries what made it: prompt, cache key, request id, cost.
+
+The media are copied out of the cache, which an editor cannot relink and `gc` may empty, into a
+folder beside the timeline (``cut.otio`` → ``cut_media/dawn.mp4``) and referenced relatively, so
+the timeline and its folder can be moved or shared together.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import opentimelineio as otio
 
-from ..errors import PlanError
+from ..errors import PathError, PlanError
 
 if TYPE_CHECKING:
     from ..build import Project
     from ..plan import Job
 
-__all__ = ["export_otio"]
+__all__ = ["SUFFIXES", "export_otio", "media_dir_for"]
 
 RT, TR = otio.opentime.RationalTime, otio.opentime.TimeRange
+SUFFIXES = (".otio",)
 
 
-def export_otio(project: Project, dest: Path) -> otio.schema.Timeline:
-    """Write the cut of ``project`` (which must be built) to ``dest``; return the timeline."""
+def media_dir_for(dest: Path) -> Path:
+    """The default media folder of a timeline: ``cut.otio`` → ``cut_media`` beside it."""
+    return dest.with_name(f"{dest.stem}_media")
+
+
+def check_destination(dest: Path) -> None:
+    """Refuse, before any work, a timeline path that cannot be written."""
+    if dest.suffix.lower() not in SUFFIXES:
+        raise PathError(
+            dest,
+            f"grokreel cannot write `{dest.suffix or 'no suffix'}` timelines; "
+            f"use one of {', '.join(SUFFIXES)} (OpenTimelineIO, which Resolve and Premiere import)",
+        )
+    if dest.is_dir():
+        raise PathError(dest, "is a folder; give the timeline a file name such as cut.otio")
+    if not dest.parent.is_dir():
+        raise PathError(dest, f"the folder {dest.parent} does not exist")
+
+
+class _Media:
+    """Copies of the cut's media in one folder by readable name, referenced relative to ``base``."""
+
+    def __init__(self, folder: Path, base: Path):
+        self.folder, self.base = folder, base
+
+    def url(self, source: Path, name: str) -> str:
+        """Copy ``source`` in as ``name`` (unless identical) and return its relative reference."""
+        stem = re.sub(r"[^\w.-]+", "_", name)
+        target = self.folder / f"{stem}{source.suffix or '.mp4'}"
+        if not (target.is_file() and target.stat().st_size == source.stat().st_size):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        return Path(os.path.relpath(target.resolve(), self.base.resolve())).as_posix()
+
+
+def export_otio(
+    project: Project, dest: Path, media_dir: Path | None = None
+) -> otio.schema.Timeline:
+    """Write the cut of ``project`` (which must be built) to ``dest`` with its media; return it."""
+    check_destination(dest)
+    media = _Media(media_dir or media_dir_for(dest), dest.parent)
     records = _records(project)
     plan, fps = project.plan, project.plan.job("cut").request["format"]["fps"]
     cut = plan.job("cut").request
@@ -38,9 +85,9 @@ def export_otio(project: Project, dest: Path) -> otio.schema.Timeline:
         "format": cut["format"],
         "key": records["cut"]["key"],
     }
-    timeline.tracks.append(_video_track(project, records, fps))
+    timeline.tracks.append(_video_track(project, records, fps, media))
     if cut.get("music"):
-        timeline.tracks.append(_music_track(cut["music"], records["cut"], fps))
+        timeline.tracks.append(_music_track(cut["music"], records["cut"], fps, media))
     otio.adapters.write_to_file(timeline, str(dest))
     return timeline
 
@@ -59,11 +106,11 @@ def _records(project: Project) -> dict[str, dict[str, Any]]:
 
 
 def _video_track(
-    project: Project, records: dict[str, dict[str, Any]], fps: int
+    project: Project, records: dict[str, dict[str, Any]], fps: int, media: _Media
 ) -> otio.schema.Track:
     track = otio.schema.Track(name="Video", kind=otio.schema.TrackKind.Video)
     entries = project.plan.job("cut").request["clips"]
-    clips = [_clip(project, records, entry, fps) for entry in entries]
+    clips = [_clip(project, records, entry, fps, media) for entry in entries]
     for i, (entry, clip) in enumerate(zip(entries, clips, strict=True)):
         t = entry.get("transition") or {}
         if i and t.get("type") == "crossfade":
@@ -90,7 +137,11 @@ def _video_track(
 
 
 def _clip(
-    project: Project, records: dict[str, dict[str, Any]], entry: dict[str, Any], fps: int
+    project: Project,
+    records: dict[str, dict[str, Any]],
+    entry: dict[str, Any],
+    fps: int,
+    media: _Media,
 ) -> otio.schema.Clip:
     """One clip of the cut, referencing the rendered shot (a title card: its rendered card)."""
     plan, store = project.plan, project.store
@@ -98,19 +149,22 @@ def _clip(
     frames = records[norm.id]["video"]["num_frames"]
     meta: dict[str, Any] = {"job": norm.id, "mute": entry.get("mute", False)}
     if norm.shot is None:
-        path, start = store.blob_path(records[norm.id]["output"]), 0.0
+        path, start = store.open_verified(records[norm.id]["output"]), 0.0
         name = next((o["text"] for o in norm.request["overlays"]), "title card")
+        file_name = norm.id.replace(":", "-")
         meta |= {"title": name, "background": norm.request["card"]["background"]}
         available = frames
     else:
         shot_job = plan.job(plan.final[norm.shot])
         shot = records[shot_job.id]
-        path, start = store.blob_path(shot["output"]), (norm.request["trim"] or {}).get("in") or 0.0
-        name = norm.shot
+        path = store.open_verified(shot["output"])
+        start = (norm.request["trim"] or {}).get("in") or 0.0
+        name = file_name = norm.shot
         meta |= _provenance(plan.jobs(), records, norm.shot, shot_job)
         available = round((shot.get("video") or {}).get("duration", frames / fps) * fps)
     reference = otio.schema.ExternalReference(
-        target_url=path.resolve().as_uri(), available_range=TR(RT(0, fps), RT(available, fps))
+        target_url=media.url(path, file_name),
+        available_range=TR(RT(0, fps), RT(available, fps)),
     )
     clip = otio.schema.Clip(
         name=name,
@@ -173,13 +227,15 @@ def _fade(name: str, seconds: float) -> otio.schema.Effect:
     )
 
 
-def _music_track(music: dict[str, Any], cut: dict[str, Any], fps: int) -> otio.schema.Track:
+def _music_track(
+    music: dict[str, Any], cut: dict[str, Any], fps: int, media: _Media
+) -> otio.schema.Track:
     track = otio.schema.Track(name="Music", kind=otio.schema.TrackKind.Audio)
     path = Path(music["ref"].removeprefix("file:"))
     length = cut["video"]["num_frames"]
     clip = otio.schema.Clip(
         name=path.stem,
-        media_reference=otio.schema.ExternalReference(target_url=path.resolve().as_uri()),
+        media_reference=otio.schema.ExternalReference(target_url=media.url(path, path.stem)),
         source_range=TR(RT(round(music["start"] * fps), fps), RT(length, fps)),
     )
     clip.metadata["grokreel"] = {k: music[k] for k in ("volume", "fade_in", "fade_out", "loop")}

@@ -128,7 +128,7 @@ def test_otio_export_reads_back(built: tuple[Path, BuildResult], tmp_path: Path)
     meta = ride.metadata["grokreel"]
     assert meta["prompt"] == "a rider crosses the river" and meta["mute"] is True
     assert len(meta["key"]) == 64 and "request_id" in meta and "cost" in meta
-    assert Path(otio.url_utils.filepath_from_url(ride.media_reference.target_url)).is_file()
+    assert (tmp_path / ride.media_reference.target_url).is_file()
     assert [m.name for m in dawn.markers] == ["At dawn."]
     assert music.kind == otio.schema.TrackKind.Audio
     assert music[0].metadata["grokreel"]["volume"] == 0.5
