@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,7 @@ def build(
         _dry_run(project, list(shots), output, list(force), locked, max_cost, as_json)
         return
     listener = progress_listener(project.plan, shots)
+    _terminate_like_ctrl_c()
     result = project.build(
         jobs=jobs,
         targets=list(shots) or None,
@@ -167,6 +169,12 @@ def build(
         raise BuildFailed(
             {o.job.id: o.error or "" for o in result.outcomes.values() if o.status == "failed"}
         )
+
+
+def _terminate_like_ctrl_c() -> None:
+    """SIGTERM (a CI runner's stop, `kill`) ends a build as Ctrl-C does: queued requests are
+    cancelled, running ones stay journaled, and the exit status is 130."""
+    signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
 
 
 def _dry_run(

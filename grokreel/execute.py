@@ -8,6 +8,7 @@ record is written at once: a crash or Ctrl-C loses no finished work.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import time
 from collections.abc import Callable
@@ -94,6 +95,8 @@ class Runner:
     async def run(self, job_ids: list[str] | None = None) -> dict[str, Outcome]:
         """Run ``job_ids`` (default: all) and everything they need; return every outcome."""
         wanted = self.plan.needs(job_ids)
+        with contextlib.suppress(OSError):  # a read-only cache still serves cached builds
+            self.store.sweep_scratch()
         tasks: dict[str, asyncio.Task[Outcome]] = {}
         for job in self.plan.jobs():
             if job.id in wanted:

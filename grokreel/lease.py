@@ -22,7 +22,6 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from .errors import StoreError
 from .store import atomic_write_text
 
 __all__ = ["Leases", "mutex", "update_json"]
@@ -93,17 +92,14 @@ def update_json(
     """Read ``path`` (a JSON object; missing or unreadable → ``{}``), apply ``change`` and write
     ``dump`` of the result atomically (unless unchanged), all under the file's mutex: a merge,
     never a lost update or a torn file."""
-    try:
-        with mutex(cache_dir, path):
-            try:
-                text = path.read_text(encoding="utf-8")
-                current = json.loads(text)
-            except (FileNotFoundError, ValueError):
-                text, current = None, {}
-            updated = change(current if isinstance(current, dict) else {})
-            new = dump(updated)
-            if new != text:
-                atomic_write_text(path, new)
-    except OSError as exc:
-        raise StoreError(f"cannot update {path}: {exc.strerror or exc}") from None
+    with mutex(cache_dir, path):
+        try:
+            text: str | None = path.read_text(encoding="utf-8")
+            current = json.loads(text or "")
+        except (FileNotFoundError, ValueError):
+            text, current = None, {}
+        updated = change(current if isinstance(current, dict) else {})
+        new = dump(updated)
+        if new != text:
+            atomic_write_text(path, new)
     return updated

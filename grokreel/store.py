@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -159,6 +160,32 @@ class Store:
         self._action_path(key).unlink(missing_ok=True)
 
     def workdir(self) -> Path:
-        """A fresh scratch folder on the store's filesystem, so outputs move in by rename."""
+        """A fresh scratch folder on the store's filesystem, so outputs move in by rename; its
+        name says which process made it, so ``sweep_scratch`` knows when it is abandoned."""
         self.scratch.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(dir=self.scratch))
+        return Path(tempfile.mkdtemp(dir=self.scratch, prefix=f"{_OWNER}-{os.getpid()}-"))
+
+    def sweep_scratch(self) -> int:
+        """Remove scratch folders left by builds of this machine that died (killed mid-download,
+        mid-encode); a live build's folders are kept. Returns how many were removed."""
+        removed = 0
+        for folder in self.scratch.glob(f"{_OWNER}-*"):
+            pid = folder.name.removeprefix(f"{_OWNER}-").split("-", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        return removed
+
+
+_OWNER = socket.gethostname().replace("-", "_") or "host"
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (a permission error means it does)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True

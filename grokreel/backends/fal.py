@@ -96,6 +96,7 @@ class FalBackend:
         poll: PollSchedule | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
+        cancel_wait: float = CANCEL_SECONDS,
     ):
         if not key:
             raise _no_key()
@@ -103,6 +104,7 @@ class FalBackend:
         self.journal = Journal(cache_dir)
         self.uploads = Uploads(self.http, cache_dir)
         self.poll = poll or PollSchedule()
+        self.cancel_wait = cancel_wait  # how long Ctrl-C follows a cancel fal has not settled
 
     @classmethod
     def from_env(cls, cache_dir: Path) -> FalBackend:
@@ -433,7 +435,7 @@ class FalBackend:
     async def _cancel_settled(self, entry: JournalEntry) -> str:
         """Follow a CANCELLATION_REQUESTED up until the status settles (briefly): CANCELLED when
         it ended with an error, FINISHED when it made a clip after all, else still pending."""
-        deadline = time.monotonic() + CANCEL_SECONDS
+        deadline = time.monotonic() + self.cancel_wait
         while time.monotonic() < deadline:
             try:
                 response = await asyncio.wait_for(

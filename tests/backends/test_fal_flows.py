@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +10,7 @@ from grokreel import api
 from grokreel.backends.base import RenderRequest
 from grokreel.backends.fal import FalBackend
 from grokreel.errors import BackendError
-from grokreel.journal import Journal, JournalEntry
-from grokreel.testing import FalTestServer
+from grokreel.journal import Journal
 
 REUSE = """
     defaults: {resolution: 480p, duration: 1}
@@ -26,34 +22,9 @@ REUSE = """
 """
 
 
-async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
-    """Wait (boundedly) for ``condition``."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await asyncio.sleep(0.01)
-
-
-@pytest.fixture
-async def backend(fal_env: FalTestServer, tmp_path: Path):
-    """A fal backend from the environment, its cache in ``tmp_path``."""
-    made = FalBackend.from_env(tmp_path)
-    yield made
-    await made.aclose()
-
-
-async def interrupt(
-    backend: FalBackend, request: RenderRequest, workdir: Path, said: list[str], when: str
-) -> None:
-    """Start a render, cancel it (as Ctrl-C does) once a progress line starts with ``when``."""
-    task = asyncio.create_task(backend.render(request, workdir, said.append))
-    await until(lambda: any(s.startswith(when) for s in said))
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-
-
-async def test_request_id_is_journaled_before_anything_else(backend, fal_env, tmp_path, lake):
+async def test_request_id_is_journaled_before_anything_else(
+    backend, fal_env, tmp_path, lake, until
+):
     """By the time a render reports `queued`, its request id is on disk, with fal's URLs."""
     fal_env.faults.queue_seconds = 60
     said: list[str] = []
@@ -67,7 +38,7 @@ async def test_request_id_is_journaled_before_anything_else(backend, fal_env, tm
     assert entry.shot == "lake" and entry.endpoint == "xai/grok-imagine-video/text-to-video"
 
 
-async def test_ctrl_c_cancels_a_queued_request(backend, fal_env, tmp_path, lake):
+async def test_ctrl_c_cancels_a_queued_request(backend, fal_env, tmp_path, lake, interrupt):
     """Ctrl-C while queued cancels the request at fal (not billed) and forgets it."""
     fal_env.faults.queue_seconds = 60
     said: list[str] = []
@@ -78,7 +49,9 @@ async def test_ctrl_c_cancels_a_queued_request(backend, fal_env, tmp_path, lake)
     assert any("cancelled queued request" in s for s in said)
 
 
-async def test_ctrl_c_during_submit_still_cancels_the_request(backend, fal_env, tmp_path, lake):
+async def test_ctrl_c_during_submit_still_cancels_the_request(
+    backend, fal_env, tmp_path, lake, interrupt
+):
     """A Ctrl-C that lands mid-submit lets the submit finish, then cancels what it queued."""
     fal_env.faults.queue_seconds = 60
     fal_env.faults.latency["submit"] = 0.3
@@ -87,7 +60,9 @@ async def test_ctrl_c_during_submit_still_cancels_the_request(backend, fal_env, 
     assert Journal(tmp_path).entries() == [] and "cancelled queued" in said[-1]
 
 
-async def test_ctrl_c_leaves_a_running_request_for_the_next_build(backend, fal_env, tmp_path, lake):
+async def test_ctrl_c_leaves_a_running_request_for_the_next_build(
+    backend, fal_env, tmp_path, lake, interrupt
+):
     """Ctrl-C while running keeps the request journaled (saying so); the next render resumes
     it instead of paying again, and release() forgets it once the clip is stored."""
     fal_env.faults.run_seconds = 0.6
@@ -107,24 +82,9 @@ async def test_ctrl_c_leaves_a_running_request_for_the_next_build(backend, fal_e
     assert receipt and receipt["output"] == "0" * 64 and receipt["request_id"] == result.request_id
 
 
-def entry_for(
-    fal: FalTestServer, key: str, request_id: str, queue_url: str | None = None
-) -> JournalEntry:
-    """A journal entry for ``request_id`` as if an earlier build had submitted it."""
-    base = f"{fal.url}/xai/grok-imagine-video/requests/{request_id}"
-    return JournalEntry(
-        key,
-        "lake",
-        "xai/grok-imagine-video/text-to-video",
-        request_id,
-        f"{base}/status",
-        base,
-        f"{base}/cancel",
-        queue_url or fal.queue_url,
-    )
-
-
-async def test_a_request_fal_forgot_is_reported_and_forgotten(backend, fal_env, tmp_path, lake):
+async def test_a_request_fal_forgot_is_reported_and_forgotten(
+    backend, fal_env, tmp_path, lake, entry_for
+):
     """A journaled request fal answers 404 for fails the shot once, without a new submit."""
     Journal(tmp_path).record(entry_for(fal_env, lake.key, "gone-123"))
     with pytest.raises(BackendError, match="does not know request gone-123"):
@@ -132,7 +92,9 @@ async def test_a_request_fal_forgot_is_reported_and_forgotten(backend, fal_env, 
     assert fal_env.submissions == [] and Journal(tmp_path).entries() == []
 
 
-async def test_an_entry_from_another_fal_host_is_not_resumed(backend, fal_env, tmp_path, lake):
+async def test_an_entry_from_another_fal_host_is_not_resumed(
+    backend, fal_env, tmp_path, lake, entry_for
+):
     """A journal entry made against another queue host is not polled here."""
     Journal(tmp_path).record(entry_for(fal_env, lake.key, "elsewhere", "https://queue.example"))
     result = await backend.render(lake, tmp_path, lambda s: None)
