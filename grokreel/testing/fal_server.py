@@ -13,6 +13,7 @@ call is recorded, so a test can assert how many paid jobs a build created.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import shutil
@@ -22,6 +23,8 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -106,6 +109,10 @@ class FalTestServer:
         self.submissions: list[Submission] = []
         self.calls: list[Call] = []
         self.tokens: set[str] = set()
+        self.arrivals: Counter[str] = Counter()  # calls per phase, counted as they arrive
+        self._busy: Counter[str] = Counter()  # calls per phase being answered right now
+        self._answered: dict[str, float] = defaultdict(float)  # phase → when one last ended
+        self._triggers: list[tuple[str, int, Callable[[], object]]] = []
         self._address = (host, port)
         self._root = Path(tempfile.mkdtemp(prefix="grokreel-fal-"))
         self._files: dict[str, Path] = {}  # "<id>/<name>" → file
@@ -168,6 +175,51 @@ class FalTestServer:
         """How many calls of ``phase`` arrived (whatever they were answered)."""
         with self._lock:
             return sum(1 for c in self.calls if c.phase == phase)
+
+    def on(self, phase: str, nth: int, action: Callable[[], object]) -> None:
+        """Run ``action`` when the ``nth`` call of ``phase`` from now arrives, before it is
+        answered (a test's way to kill a client at an exact moment: a result in flight…)."""
+        with self._lock:
+            self._triggers.append((phase, self.arrivals[phase] + nth, action))
+
+    @contextlib.contextmanager
+    def handling(self, phase: str) -> Iterator[None]:
+        """Count the calls of ``phase`` being answered (see ``submits_settled``)."""
+        with self._lock:
+            self._busy[phase] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._busy[phase] -= 1
+                self._answered[phase] = time.monotonic()
+
+    def submits_settled(self, grace: float = 0.3, limit: float = 10.0) -> None:
+        """Wait (at most ``limit`` s) until no submit is being answered and none was answered in
+        the last ``grace`` s, so a client killed now has journaled every request it was given.
+        (A kill between fal's accept and the client's journal write is the one window no
+        client can close.)"""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            with self._lock:
+                quiet = time.monotonic() - self._answered["submit"] >= grace
+                if not self._busy["submit"] and quiet:
+                    return
+            time.sleep(0.02)
+
+    def forget_triggers(self) -> None:
+        """Drop every trigger that has not fired."""
+        with self._lock:
+            self._triggers.clear()
+
+    def arrived(self, phase: str) -> None:
+        """Count an arriving call and fire the triggers it is due for."""
+        with self._lock:
+            self.arrivals[phase] += 1
+            due = [t for t in self._triggers if t[:2] == (phase, self.arrivals[phase])]
+            self._triggers = [t for t in self._triggers if t not in due]
+        for _, _, action in due:
+            action()
 
     def burst(self, phase: str, kind: str, times: int = 1) -> None:
         """Answer the next ``times`` calls of ``phase`` with ``kind`` (429, 503 or reset)."""
@@ -266,6 +318,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.query = parse_qs(url.query)
         self.body = self._read_body()
         phase, handler, args = self._match(method, url.path)
+        self.fal.arrived(phase)
         time.sleep(self.fal.faults.latency.get(phase, 0.0))
         failure = self.fal.failure_for(phase)
         if failure == "reset":
@@ -275,7 +328,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._fail(method, url.path, phase, failure, args)
         if phase not in ("download", "head", "upload", "unknown") and not self._keyed():
             return self._answer(method, url.path, phase, 401, {"detail": "Invalid API key"})
-        handler(method, url.path, phase, *args)
+        with self.fal.handling(phase):
+            handler(method, url.path, phase, *args)
 
     def _match(self, method: str, path: str) -> tuple[str, Any, tuple[str, ...]]:
         parts = path.strip("/").split("/")
