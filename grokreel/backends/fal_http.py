@@ -13,10 +13,8 @@ rule for every answer of every call.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,13 +26,22 @@ import httpx
 import stamina
 
 from ..errors import AuthError, BackendError, ShotRejected
+from ..fetch import MediaHosts, OffList, Refused, TransientFetch, retry_after, stream
 
-__all__ = ["FalHttp", "Gone", "NotSent", "RetryPolicy", "Transient", "Where", "origin"]
+__all__ = [
+    "FalHttp",
+    "Gone",
+    "NotSent",
+    "RetryPolicy",
+    "Transient",
+    "Where",
+    "origin",
+    "retry_after",
+]
 
 T = TypeVar("T")
 # Answers worth another attempt of a free, idempotent call (a poll, a result, a download…).
 RETRY_STATUS = frozenset({408, 409, 425, 429, *range(500, 600)})
-CHUNK = 1 << 16
 
 # stamina logs each scheduled retry at WARNING; without this, an application that configured no
 # logging would print raw "stamina.retry_scheduled" lines through logging's last-resort handler.
@@ -92,6 +99,11 @@ class Secret:
 
     __str__ = __repr__
 
+    def parts(self) -> list[str]:
+        """The strings that must never be shown: the key, and the halves of ``id:secret``."""
+        halves = [p for p in self.value.split(":") if len(p) >= 6] if ":" in self.value else []
+        return [p for p in [self.value, *halves] if p]
+
 
 def origin(url: str) -> str:
     """``scheme://host[:port]`` of ``url``: what messages name (never a path, query or header)."""
@@ -110,6 +122,7 @@ class FalHttp:
         *,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
+        hosts: MediaHosts | None = None,
     ):
         self._key = Secret(key)
         self.queue_url, self.rest_url = queue_url.rstrip("/"), rest_url.rstrip("/")
@@ -123,6 +136,7 @@ class FalHttp:
             timeout=limits, limits=httpx.Limits(max_keepalive_connections=0)
         )
         self._keyed = {origin(self.queue_url), origin(self.rest_url)}
+        self.hosts = hosts or MediaHosts.from_env()
 
     def __repr__(self) -> str:
         return f"FalHttp(queue_url={self.queue_url!r}, rest_url={self.rest_url!r})"
@@ -133,8 +147,21 @@ class FalHttp:
 
     # -- errors ----------------------------------------------------------------------------------
     def scrub(self, text: str) -> str:
-        """``text`` with the key removed, whatever a server chose to echo back."""
-        return text.replace(self._key.value, "***") if self._key.value else text
+        """``text`` with the key (and each half of an ``id:secret`` key) removed, whatever a
+        server chose to echo back."""
+        for secret in self._key.parts():
+            text = text.replace(secret, "***")
+        return text
+
+    def scrub_value(self, value: Any) -> Any:
+        """``value`` (parsed JSON) with ``scrub`` applied to every string in it."""
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, list):
+            return [self.scrub_value(v) for v in value]
+        if isinstance(value, dict):
+            return {self.scrub(str(k)): self.scrub_value(v) for k, v in value.items()}
+        return value
 
     def fail(
         self, where: Where, message: str, cls: type[BackendError] = BackendError
@@ -259,6 +286,7 @@ class FalHttp:
         return self.body(response, where, what)
 
     def body(self, response: httpx.Response, where: Where, what: str) -> dict[str, Any]:
+        """The answer's JSON object, scrubbed: nothing a server echoes reaches a log or a file."""
         try:
             data = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -269,35 +297,33 @@ class FalHttp:
                 f"{what}: fal answered HTTP {response.status_code} with "
                 f"something that is not a JSON object: {_excerpt(response)}",
             )
-        return data
+        return self.scrub_value(data)  # type: ignore[no-any-return]
 
     async def download(self, where: Where, url: str, dest: Path) -> int:
-        """Stream ``url`` into ``dest`` (retried from scratch on a dropped transfer); its size."""
+        """Stream ``url`` into ``dest`` (retried from scratch on a dropped transfer); its size.
+        Only media hosts are fetched from (``fetch.MediaHosts``), redirects included."""
 
         async def attempt() -> int:
             with self._mapped(url):
-                async with self._client.stream(
-                    "GET", url, headers=self._headers(url, None), follow_redirects=True
-                ) as response:
-                    if response.status_code in RETRY_STATUS:
-                        raise Transient(f"HTTP {response.status_code}", retry_after(response))
-                    if not response.is_success:
-                        await response.aread()
-                        raise self._download_refused(response, where)
-                    return await _save(response, dest)
+                try:
+                    return await stream(
+                        self._client, url, dest, self.hosts, lambda hop: self._headers(hop, None)
+                    )
+                except TransientFetch as exc:
+                    raise Transient(str(exc), exc.after) from None
 
         try:
             return await self.retrying(where, "the video download", attempt)
+        except Refused as exc:
+            if exc.status in (404, 410):
+                raise self.fail(where, f"the video at its fal URL is gone ({exc})", Gone) from None
+            raise self.fail(where, f"the video download failed: {exc}") from None
+        except OffList as exc:
+            raise self.fail(where, str(exc)) from None
         except OSError as exc:  # the disk, not the network: full, read-only, gone
             raise self.fail(
                 where, f"the video could not be written to {dest.parent}: {exc.strerror or exc}"
             ) from None
-
-    def _download_refused(self, response: httpx.Response, where: Where) -> BackendError:
-        if response.status_code not in (404, 410):
-            return self.refusal(response, where, "the video download")
-        words = f"HTTP {response.status_code}: {server_words(response)}"
-        return self.fail(where, f"the video at its fal URL is gone ({words})", Gone)
 
     async def submit(
         self, where: Where, url: str, body: dict[str, Any], headers: dict[str, str]
@@ -350,34 +376,6 @@ class FalHttp:
                 f"{', '.join(missing)}: {_excerpt(response)}",
             )
         return data
-
-
-async def _save(response: httpx.Response, dest: Path) -> int:
-    expected = response.headers.get("content-length")
-    size = 0
-    with open(dest, "wb") as out:
-        async for chunk in response.aiter_bytes(CHUNK):
-            out.write(chunk)
-            size += len(chunk)
-    if expected and expected.isdigit() and int(expected) != size:
-        raise Transient(f"the transfer ended after {size} of {expected} bytes")
-    return size
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """The server's ``Retry-After`` (seconds or an HTTP date) as seconds from now."""
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def server_words(response: httpx.Response) -> str:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import mimetypes
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..media.sniff import MediaType, media_type_of
 from ..store import atomic_write_text
 from .base import MediaInput, Progress
 from .fal_http import FalHttp, Transient, Where, origin
@@ -74,8 +74,10 @@ class Uploads:
 
     async def _alive(self, url: str, path: Path) -> bool:
         """One HEAD: the URL answers 2xx and, when it says its size, the size is ours."""
+        if not self.http.hosts.allows(url):  # never probe a host a server or record chose
+            return False
         try:
-            response = await self.http.send("HEAD", url, follow_redirects=True)
+            response = await self.http.send("HEAD", url)
         except (Transient, ValueError):  # any doubt means upload again: bandwidth, never money
             return False
         size = response.headers.get("content-length")
@@ -94,11 +96,11 @@ class Uploads:
 
     async def _upload(self, media: MediaInput, where: Where) -> str:
         token = await self._storage_token(where)
-        kind = mimetypes.guess_type(media.path.name)[0] or "application/octet-stream"
+        found = await asyncio.to_thread(media_type_of, media.path)
         headers = {
             "Authorization": token.header,
-            "Content-Type": kind,
-            "X-Fal-File-Name": media.path.name,
+            "Content-Type": found.mime if found else "application/octet-stream",
+            "X-Fal-File-Name": upload_name(media, found),
         }
         data = await asyncio.to_thread(media.path.read_bytes)
         answer = await self.http.call_json(
@@ -135,6 +137,16 @@ class Uploads:
                     raise self.http.fail(where, "fal's storage token answer lacks token/base_url")
                 self._fal_origins.add(origin(self._token.base_url))
             return self._token
+
+
+def upload_name(media: MediaInput, found: MediaType | None) -> str:
+    """The file name fal's CDN is told: ASCII (it travels in an HTTP header), with the extension
+    of what the bytes are. A local asset keeps its name where it is plain ASCII."""
+    suffix = found.suffix if found else ""
+    stem = media.path.stem
+    plain = stem.isascii() and stem.replace("-", "").replace("_", "").isalnum()
+    is_blob = media.path.name == media.sha256  # a cache object: named by its hash, no extension
+    return f"{stem}{suffix}" if plain and not is_blob else f"{media.sha256[:16]}{suffix}"
 
 
 def _parse_token(answer: dict[str, object]) -> _Token | None:

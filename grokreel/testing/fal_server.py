@@ -68,6 +68,9 @@ class Faults:
     fail_prompts: dict[str, str] = field(default_factory=dict)  # prompt part → COMPLETED + error
     refuse_prompts: tuple[str, ...] = ()  # prompt part → a 422 content-policy result
     reject_key: bool = False  # answer 401 to every keyed call
+    echo_key: bool = False  # a careless server: the caller's Authorization in logs and results
+    video_host: str | None = None  # results point their video URL at this origin instead
+    redirect_downloads: str | None = None  # CDN downloads answer 302 to this origin + path
     cancel_races: int = 0  # this many next cancels of queued jobs find them just started
     cancel_settle: float | None = 0.2  # a cancel-requested job ends cancelled this much later
     #                                    (None: it runs to the end, as fal may let it)
@@ -109,6 +112,7 @@ class FalTestServer:
         self.submissions: list[Submission] = []
         self.calls: list[Call] = []
         self.tokens: set[str] = set()
+        self.uploads: list[dict[str, str]] = []  # name, content_type and url of each upload
         self.arrivals: Counter[str] = Counter()  # calls per phase, counted as they arrive
         self._busy: Counter[str] = Counter()  # calls per phase being answered right now
         self._answered: dict[str, float] = defaultdict(float)  # phase → when one last ended
@@ -164,11 +168,13 @@ class FalTestServer:
     queue_url = rest_url = url
 
     def env(self) -> dict[str, str]:
-        """The environment that points grokreel at this server."""
+        """The environment that points grokreel at this server (and lets it download from the
+        server's CDN, which a real build would refuse: it is not a fal media host)."""
         return {
             "FAL_KEY": self.key,
             "GROKREEL_FAL_QUEUE_URL": self.queue_url,
             "GROKREEL_FAL_REST_URL": self.rest_url,
+            "GROKREEL_MEDIA_HOSTS": self.url,  # its CDN is on loopback: allowed explicitly
         }
 
     def count(self, phase: str) -> int:
@@ -405,6 +411,9 @@ class _Handler(BaseHTTPRequestHandler):
             if job.status == "IN_QUEUE":
                 body["queue_position"] = self.fal.queue.position(job)
             body["logs"] = list(job.logs) if self.query.get("logs") == ["1"] else None
+            if self.fal.faults.echo_key and body["logs"] is not None:
+                echo = {"message": f"auth: {self.headers.get('Authorization')}", "level": "INFO"}
+                body["logs"].append(echo)
             if job.status == "COMPLETED":
                 took = time.monotonic() - (job.started or 0)
                 body["metrics"] = {"inference_time": round(took, 3)}
@@ -426,7 +435,12 @@ class _Handler(BaseHTTPRequestHandler):
                 "error_type": job.error["type"],
             }
             return self._answer(method, path, phase, job.error["code"], body, headers)
-        self._answer(method, path, phase, 200, {"video": job.video}, headers)
+        video = dict(job.video or {})
+        if self.fal.faults.echo_key:
+            video["file_name"] = f"{self.headers.get('Authorization')}.mp4"
+        if self.fal.faults.video_host:
+            video["url"] = self.fal.faults.video_host + urlsplit(video["url"]).path
+        self._answer(method, path, phase, 200, {"video": video}, headers)
 
     def _cancel(self, method: str, path: str, phase: str, request_id: str) -> None:
         code, status = self.fal.queue.cancel(request_id)
@@ -455,9 +469,16 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(method, path, phase, 401, {"detail": "Invalid upload token"})
         name = Path(self.headers.get("X-Fal-File-Name") or "upload.bin").name
         url = self.fal.publish(self.body, name)
+        with self.fal._lock:
+            self.fal.uploads.append(
+                {"name": name, "content_type": self.headers.get("Content-Type", ""), "url": url}
+            )
         self._answer(method, path, phase, 200, {"access_url": url})
 
     def _file(self, method: str, path: str, phase: str) -> None:
+        if self.fal.faults.redirect_downloads:
+            location = self.fal.faults.redirect_downloads + path
+            return self._answer(method, path, phase, 302, {}, {"Location": location})
         found = self.fal.file_for(f"{self.fal.url}{path}")
         if found is None:
             return self._answer(method, path, phase, 404, {"detail": "File not found"})

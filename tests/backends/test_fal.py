@@ -158,6 +158,7 @@ async def test_refused_connection_submit_is_retried(monkeypatch, tmp_path, unuse
         "FAL_KEY": server.key,
         "GROKREEL_FAL_POLL_INTERVAL": "0.02",
         "GROKREEL_FAL_QUEUE_URL": f"http://127.0.0.1:{unused_tcp_port}",
+        "GROKREEL_MEDIA_HOSTS": f"http://127.0.0.1:{unused_tcp_port}",
     }.items():
         monkeypatch.setenv(name, value)
     retries: list[str] = []
