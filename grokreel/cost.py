@@ -66,7 +66,7 @@ def price_problems(source: Source, overrides: Any, config: Config) -> list[Diagn
         try:
             PriceTable.model_validate(overrides)
         except ValidationError as exc:
-            problems += pydantic_diagnostics(source, exc, ("prices",))
+            problems += pydantic_diagnostics(source, exc, ("prices",), PriceTable)
     return problems
 
 

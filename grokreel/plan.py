@@ -76,9 +76,9 @@ class Plan:
         order = {job_id: i for i, job_id in enumerate(self.graph.nodes)}
         return [self.job(j) for j in nx.lexicographical_topological_sort(self.graph, key=order.get)]
 
-    def require_local_inputs(self, backend: str) -> None:
+    def check_backend(self, backend: str) -> None:
         """Refuse, before anything runs, a backend that cannot fetch the storyboard's URL inputs."""
-        if self.remote:
+        if backend == "animatic" and self.remote:
             hint = f"the {backend} backend works offline; set FAL_KEY or use `--backend fal`"
             raise StoryboardError(
                 [Diagnostic(d.file, d.line, d.column, d.message, hint) for d in self.remote]

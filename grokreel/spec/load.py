@@ -88,7 +88,7 @@ def read_source(path: Path) -> tuple[Source, list[Diagnostic]]:
 
 def validate(source: Source) -> tuple[Storyboard | None, Shape]:
     """Validate the parsed data, setting broken parts aside until what is left is valid."""
-    shape = Shape()
+    shape = Shape(broken=set(source.unread))
     if not isinstance(source.data, dict):
         shape.problems.append(source.diag((), _SHAPES["Storyboard"], "start with `shots:`"))
         return None, shape
@@ -110,7 +110,7 @@ def _set_aside(
     seen: set[Loc] = set()
     for err in exc.errors():
         loc = clean_loc(err["loc"])
-        new = loc not in seen and (first or not shape.touches(loc))
+        new = loc not in seen and not shape.covers(loc) and (first or not shape.touches(loc))
         if new:
             shape.problems.append(diagnostic(source, err))
         seen.add(loc)
@@ -160,22 +160,26 @@ def _is_pydantic_step(part: str) -> bool:
     return part in _NOT_KEYS or "[" in part or part.startswith(("constrained-", "literal"))
 
 
-def pydantic_diagnostics(source: Source, exc: ValidationError, prefix: Loc) -> list[Diagnostic]:
-    """Diagnostics for a model validated from the value at ``prefix`` (e.g. `prices:`)."""
+def pydantic_diagnostics(
+    source: Source, exc: ValidationError, prefix: Loc, model: type[BaseModel]
+) -> list[Diagnostic]:
+    """Diagnostics for ``model`` validated from the value at ``prefix`` (e.g. `prices:`)."""
     out = []
     for err in exc.errors():
-        out.append(diagnostic(source, dict(err, loc=prefix + tuple(err["loc"]))))
+        out.append(diagnostic(source, dict(err, loc=prefix + tuple(err["loc"])), model, prefix))
     return out
 
 
-def diagnostic(source: Source, err: Any) -> Diagnostic:
+def diagnostic(
+    source: Source, err: Any, model: type[BaseModel] = Storyboard, prefix: Loc = ()
+) -> Diagnostic:
     """One pydantic error as a located sentence for the author."""
     loc = clean_loc(err["loc"])
     kind, where = err["type"], ".".join(str(p) for p in loc) or "storyboard"
     on_key = err["loc"][-1] == "[key]" if err["loc"] else False
     if kind == "extra_forbidden":
         key = loc[-1]
-        hint = _suggest(key, _allowed_keys(loc[:-1]))
+        hint = _suggest(key, _allowed_keys(loc[len(prefix) : -1], model))
         parent = ".".join(map(str, loc[:-1])) or "the top level"
         return source.diag(loc, f"unknown key `{key}` in {parent}", hint, key=True)
     if kind == "missing":
@@ -184,7 +188,9 @@ def diagnostic(source: Source, err: Any) -> Diagnostic:
     if on_key:
         message = "is not a valid name: use letters, digits, `_` and `-`, starting with a letter"
         return source.diag(loc, f"`{loc[-1]}` {message}", "rename it", key=True)
-    return source.diag(loc, f"`{where}` {describe(err)}", _hint_for(kind))
+    sentence = describe(err)
+    joiner = " " if sentence.startswith(("should", "has ", "is ")) else ": "
+    return source.diag(loc, f"`{where}`{joiner}{sentence}", _hint_for(kind))
 
 
 def describe(err: Any) -> str:
@@ -239,8 +245,8 @@ def _hint_for(kind: str) -> str:
     }.get(kind, HELP)
 
 
-def _allowed_keys(loc: Loc) -> list[str]:
-    model: type[BaseModel] | None = Storyboard
+def _allowed_keys(loc: Loc, root: type[BaseModel]) -> list[str]:
+    model: type[BaseModel] | None = root
     for part in loc:
         if model is None:
             return []

@@ -35,7 +35,7 @@ ShotKind = Literal["text", "image", "references", "edit", "extend"]
 Int = Annotated[int, Strict()]  # YAML's true/false and 4.5 are not whole numbers
 Seconds = Annotated[float, Strict(), Field(allow_inf_nan=False)]  # ints yes; booleans, text no
 MAX_TAKE = 9999
-_FRAME_FORMS = '`frame` is `first`, `last`, or seconds into the shot (1.5 or "1.5s")'
+_FRAME_FORMS = 'should be `first`, `last`, or seconds into the shot (1.5 or "1.5s")'
 Colour = Annotated[str, Field(pattern=r"^(#[0-9A-Fa-f]{3}|#[0-9A-Fa-f]{6}|[A-Za-z]+)$")]
 
 

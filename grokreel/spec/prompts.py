@@ -16,7 +16,7 @@ _MENTION = re.compile(r"(?<![\w@.])@([A-Za-z_][A-Za-z0-9_-]*)")
 _API_IMAGE = re.compile(r"^Image\d+$")
 _UNDEFINED = "define it under `vars:` (top level or in the shot)"
 _SANDBOX = "templates may use variables, filters and loops, not Python attributes or methods"
-_SYNTAX = "check the template's `{{ … }}` and `{% … %}` pairs; see `grokreel help vars`"
+_SYNTAX = "check the template's `{{ … }}` and `{% … %}` pairs; see `grokreel help shots`"
 
 
 class PromptError(ValueError):

@@ -44,6 +44,7 @@ class Source:
     data: Any = None
     values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    unread: set[Loc] = field(default_factory=set)  # values the YAML stage refused (reported)
 
     @property
     def name(self) -> str:
@@ -87,7 +88,9 @@ class _Builder:
         self.open: set[int] = set()  # ids of the nodes being built: an alias to one is a cycle
         self.count = 0
 
-    def problem(self, node: yaml.Node, message: str, hint: str) -> None:
+    def problem(self, node: yaml.Node, message: str, hint: str, loc: Loc | None = None) -> None:
+        if loc is not None:
+            self.source.unread.add(loc)
         line, col = _mark(node)
         self.problems.append(Diagnostic(self.source.name, line, col, message, hint))
 
@@ -97,15 +100,15 @@ class _Builder:
             self.problem(node, f"the storyboard expands to more than {MAX_VALUES:,} values", _BOMB)
             raise _TooBig
         if id(node) in self.open:
-            self.problem(node, "a YAML alias refers to a value that contains it", _CYCLE)
+            self.problem(node, "a YAML alias refers to a value that contains it", _CYCLE, loc)
             return None
         if len(loc) > MAX_DEPTH:
-            self.problem(node, f"values are nested more than {MAX_DEPTH} levels deep", _DEEP)
+            self.problem(node, f"values are nested more than {MAX_DEPTH} levels deep", _DEEP, loc)
             return None
         self.source.values[loc] = _mark(node)
         if node.tag not in _PLAIN_TAGS:
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-            self.problem(node, f"the YAML tag `{tag}` is not allowed in a storyboard", _TAG)
+            self.problem(node, f"the YAML tag `{tag}` is not allowed in a storyboard", _TAG, loc)
             return None
         self.open.add(id(node))
         try:
@@ -125,7 +128,7 @@ class _Builder:
         try:
             return self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            self.problem(node, f"cannot read this value: {exc}", "write it as plain text")
+            self.problem(node, f"cannot read this value: {exc}", "write it as plain text", loc)
             return None
 
     def _key(self, node: yaml.Node) -> Any:
