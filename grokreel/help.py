@@ -1,7 +1,7 @@
 """`grokreel help [TOPIC]`: the storyboard reference, shipped inside the package.
 
 The one copy of the text is ``grokreel/reference/storyboard.md`` (package data), so an installed
-grokreel can show what its hints point at; ``docs/storyboard.md`` in the repository links to it.
+grokreel can show what its hints point at; the repository's docs/ folder links to it.
 """
 
 from __future__ import annotations

@@ -213,6 +213,7 @@ def _sentence(err: Any) -> str:
         "bool_parsing": "should be true or false",
         "finite_number": "should be a finite number",
         "string_too_short": "should not be empty",
+        "extra_forbidden": "is not a known key",
         "greater_than_equal": f"should be at least {ctx.get('ge')}",
         "greater_than": f"should be more than {ctx.get('gt')}",
         "less_than_equal": f"should be at most {ctx.get('le')}",
