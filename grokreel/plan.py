@@ -493,9 +493,11 @@ class _Compiler:
         if info.problem:
             self.error(loc, info.problem, info.hint)
             return ""
+        if info.kind is None:
+            self.error(loc, _unknown_bytes(text), _KINDS_HINT)
+            return ""
         if info.kind not in wanted:
-            what = _a(info.kind) if info.kind else _unknown_bytes(text)
-            self.error(loc, f"`{text}` is {what}, not {' or '.join(map(_a, wanted))}", _KINDS_HINT)
+            self.error(loc, f"`{text}` is {_a(info.kind)}, not {' or '.join(map(_a, wanted))}")
             return ""
         return f"file:{info.path}"
 

@@ -61,11 +61,15 @@ class Shape:
 
     def covers(self, loc: Loc) -> bool:
         """Whether ``loc`` lies inside something already reported and set aside."""
-        return any(loc[: len(b)] == b for b in self.broken)
+        return _inside(loc, self.broken)
 
     def touches(self, loc: Loc) -> bool:
         """Whether ``loc`` lies inside, or contains, something set aside."""
         return self.covers(loc) or any(b[: len(loc)] == loc for b in self.broken)
+
+
+def _inside(loc: Loc, parts: set[Loc]) -> bool:
+    return any(loc[: len(b)] == b for b in parts)
 
 
 def read_source(path: Path) -> tuple[Source, list[Diagnostic]]:
@@ -110,7 +114,8 @@ def _set_aside(
     seen: set[Loc] = set()
     for err in exc.errors():
         loc = clean_loc(err["loc"])
-        new = loc not in seen and not shape.covers(loc) and (first or not shape.touches(loc))
+        refused = _inside(loc, source.unread)  # the YAML stage reported it already
+        new = loc not in seen and not refused and (first or not shape.touches(loc))
         if new:
             shape.problems.append(diagnostic(source, err))
         seen.add(loc)
