@@ -70,8 +70,37 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-class _TooBig(Exception):
-    """The document expands past the budget (an alias bomb); unwinds the builder at once."""
+def _sizes(root: yaml.Node) -> dict[int, int]:
+    """Values each node expands to, aliases included, in time linear in the distinct nodes."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        sizes[id(node)] = 1  # a node met again while open is a cycle: the builder reports it
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        total = 1 + sum(size(child) for child in children)
+        sizes[id(node)] = min(total, 10 * MAX_VALUES)
+        return sizes[id(node)]
+
+    size(root)
+    return sizes
+
+
+def _explosion(root: yaml.Node, sizes: dict[int, int]) -> yaml.Node:
+    """Where a too-large document multiplies: the deepest node still over the budget."""
+    node = root
+    while True:
+        children = node.value if isinstance(node, yaml.SequenceNode | yaml.MappingNode) else []
+        flat = [c for item in children for c in (item if isinstance(item, tuple) else (item,))]
+        big = [c for c in flat if sizes.get(id(c), 0) > MAX_VALUES]
+        if not big:
+            return node
+        node = big[0]
 
 
 class _Builder:
@@ -86,7 +115,6 @@ class _Builder:
         self.problems = problems
         self.constructor = yaml.SafeLoader("")  # scalar resolution exactly as safe_load does
         self.open: set[int] = set()  # ids of the nodes being built: an alias to one is a cycle
-        self.count = 0
 
     def problem(self, node: yaml.Node, message: str, hint: str, loc: Loc | None = None) -> None:
         if loc is not None:
@@ -95,10 +123,6 @@ class _Builder:
         self.problems.append(Diagnostic(self.source.name, line, col, message, hint))
 
     def build(self, node: yaml.Node, loc: Loc) -> Any:
-        self.count += 1
-        if self.count > MAX_VALUES:
-            self.problem(node, f"the storyboard expands to more than {MAX_VALUES:,} values", _BOMB)
-            raise _TooBig
         if id(node) in self.open:
             self.problem(node, "a YAML alias refers to a value that contains it", _CYCLE, loc)
             return None
@@ -174,11 +198,16 @@ def parse_yaml(text: str, path: Path) -> tuple[Source, list[Diagnostic]]:
         return source, [Diagnostic(source.name, 1, 1, "YAML is nested too deeply", _DEEP)]
     if root is None:
         return source, [Diagnostic(source.name, 1, 1, "the storyboard is empty", _EMPTY)]
-    problems: list[Diagnostic] = []
     try:
-        source.data = _Builder(source, problems).build(root, ())
-    except _TooBig:
-        source.data = None
+        sizes = _sizes(root)
+    except RecursionError:
+        return source, [Diagnostic(source.name, 1, 1, "YAML is nested too deeply", _DEEP)]
+    if sizes[id(root)] > MAX_VALUES:
+        line, col = _mark(_explosion(root, sizes))
+        message = f"the storyboard expands to more than {MAX_VALUES:,} values"
+        return source, [Diagnostic(source.name, line, col, message, _BOMB)]
+    problems: list[Diagnostic] = []
+    source.data = _Builder(source, problems).build(root, ())
     return source, problems
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from grokreel.build import open_project
@@ -64,7 +64,7 @@ shot = st.one_of(
     anything,
 )
 cut_item = st.one_of(st.sampled_from(NAMES), entries(CUT_KEYS, scalars), anything)
-storyboard = st.fixed_dictionaries(
+wild = st.fixed_dictionaries(
     {"shots": st.dictionaries(st.sampled_from(NAMES) | texts, shot, max_size=4) | anything},
     optional={
         "defaults": entries(["resolution", "aspect_ratio", "duration"], scalars) | anything,
@@ -78,6 +78,52 @@ storyboard = st.fixed_dictionaries(
         "extra": anything,
     },
 )
+good_shot = st.fixed_dictionaries(
+    {"prompt": st.sampled_from(["hi", "{{ hero }} rides", "ランプ の 光", "a knight"])},
+    optional={
+        "duration": st.integers(1, 10),
+        "resolution": st.sampled_from(["480p", "720p"]),
+        "aspect_ratio": st.sampled_from(["16:9", "1:1", "9:16"]),
+        "take": st.integers(1, 3),
+        "image": st.sampled_from(["knight", "assets/forest.png", {"asset": "knight"}]),
+        "edit": st.just("grade it blue"),
+        "caption": st.text(max_size=10),
+    },
+)
+extension = st.fixed_dictionaries(
+    {"kind": st.just("extend"), "video": st.just("a"), "prompt": st.just("more")},
+    optional={"duration": st.integers(2, 10)},
+)
+good_cut = st.lists(
+    st.sampled_from(["a", "b", {"shot": "a", "transition": "fade"}, {"title": "The End"}]),
+    min_size=1,
+    max_size=4,
+)
+good = st.fixed_dictionaries(
+    {
+        "vars": st.just({"hero": "a knight"}),
+        "assets": st.just({"knight": "assets/knight.png"}),
+        "shots": st.fixed_dictionaries({"a": good_shot}, optional={"b": good_shot, "z": extension}),
+    },
+    optional={
+        "cut": good_cut,
+        "defaults": st.fixed_dictionaries({}, optional={"duration": st.integers(1, 8)}),
+        "output": st.fixed_dictionaries({}, optional={"resolution": st.sampled_from(["480p"])}),
+    },
+)
+
+
+@st.composite
+def near_good(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid storyboard with up to two of its shots' values replaced by anything at all."""
+    board = draw(good)
+    for _ in range(draw(st.integers(0, 2))):
+        shot = board["shots"][draw(st.sampled_from(sorted(board["shots"])))]
+        shot[draw(st.sampled_from(SHOT_KEYS))] = draw(scalars)
+    return board
+
+
+storyboard = st.one_of(wild, good, near_good())
 BOMB = 'lol0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
     f"lol{i + 1}: &l{i + 1} [{', '.join([f'*l{i}'] * 9)}]\n" for i in range(8)
 )
@@ -118,6 +164,7 @@ def run_everything(path: Path, cache: Path) -> None:
     """validate, then (when valid) plan status and the dry run's table on the animatic backend."""
     try:
         compile_file(path)
+        event("valid storyboard")
         project = open_project(path, cache_dir=cache, backend="animatic")
         project.plan.check_backend("animatic")
         plan_table(project.status(), io.StringIO(), "animatic")
@@ -158,6 +205,7 @@ toml_file = st.lists(
 )
 
 
+@settings(max_examples=max(100, settings().max_examples // 4))  # prices: a smaller space
 @given(lines=toml_file, value=toml_values)
 def test_generated_grokreel_toml_files_fail_located_or_load(folder: Path, lines, value):
     """Any generated grokreel.toml: prices load, or a located error naming the file."""
