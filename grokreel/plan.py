@@ -22,7 +22,7 @@ from .cut.compile import CutCompiler
 from .errors import Diagnostic, StoryboardError
 from .job import ASPECTS, Job, JobKind, film_size, nearest_aspect
 from .spec.files import Files, project_roots
-from .spec.load import Shape, read_source, validate
+from .spec.load import Shape, describe, read_source, validate
 from .spec.model import MediaRef, Shot, Storyboard
 from .spec.prompts import PromptError, compile_references, render_prompt
 from .spec.source import Loc, Source
@@ -369,7 +369,7 @@ class _Compiler:
                 origin = "" if shot_loc != loc or not key else " (from `defaults`)"
                 self.error(
                     shot_loc,
-                    f"{endpoint} `{field_name}`: {err['msg']}{origin}",
+                    f"{endpoint} `{field_name}` {describe(err)}{origin}",
                     "see the ranges in `grokreel help shots`",
                 )
             return None

@@ -15,10 +15,11 @@ BOARD = "shots:\n  a: {prompt: hi}\n"
 def test_storyboard_prices_of_the_wrong_type_fail_validate(write_board):
     """`prices: {480p: cheap}` fails `validate` at its place instead of crashing `plan`."""
     board = write_board(BOARD + 'prices: {output_per_second: {"480p": cheap}}\n')
-    result = CliRunner().invoke(main, ["validate", str(board)])
-    assert result.exit_code == 1
-    assert "film.yaml:3:38: `prices.output_per_second.480p` should be a number" in result.output
-    assert "Input should" not in result.output
+    for command in ("validate", "plan"):
+        result = CliRunner().invoke(main, [command, str(board)])
+        assert result.exit_code == 1
+        assert "film.yaml:3:38: `prices.output_per_second.480p` should be a number" in result.output
+        assert "Input should" not in result.output
 
 
 def test_unknown_price_key_suggests_the_known_ones(board_errors):

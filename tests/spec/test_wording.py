@@ -97,3 +97,17 @@ def test_hints_do_not_point_at_docs_folder(board_errors):
     diags = board_errors("shots:\n  a: {prompt: hi, duration: x}\n")
     assert "grokreel help" in diags[0].hint
     assert "docs/" not in diags[0].hint
+
+
+def test_api_range_errors_are_sentences(board_errors):
+    """An endpoint's limits read as sentences: at most 7 references, at most 4096 characters."""
+    diags = board_errors("""
+        assets: {k: assets/knight.png}
+        shots:
+          a: {references: [k, k, k, k, k, k, k, k], prompt: "@k"}
+          b: {prompt: "{{ 'x' * 5000 }}"}
+    """)
+    assert [d.message for d in diags] == [
+        "reference-to-video `reference_image_urls` should have at most 7 item(s)",
+        "text-to-video `prompt` should be at most 4096 characters long",
+    ]
