@@ -137,6 +137,7 @@ def _unit(loc: Loc, kind: str) -> Loc:
 
 
 def _remove(data: Any, loc: Loc, shape: Shape) -> bool:
+    """Set ``loc`` aside: drop its key, or fill its list slot with a stand-in (indices stay)."""
     parent = data
     for part in loc[:-1]:
         try:
