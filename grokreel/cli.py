@@ -65,6 +65,7 @@ def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json:
     from .report import plan_json, plan_table
 
     project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
+    project.plan.check_backend(project.backend)
     statuses = project.status()
     if as_json:
         click.echo(json.dumps(plan_json(project.plan, statuses, project.backend), indent=2))
@@ -136,6 +137,7 @@ def build(
     from .report import build_json
 
     project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
+    project.plan.check_backend(project.backend)
     for warning in project.plan.warnings:
         click.echo(str(warning), err=True)
     if dry_run:
@@ -341,3 +343,16 @@ def _mermaid(plan: Any) -> str:
     lines += [f'  {ids[job.id]}["{job.id}<br/>{job.endpoint or job.kind}"]' for job in plan.jobs()]
     lines += [f"  {ids[a]} --> {ids[b]}" for a, b in plan.graph.edges]
     return "\n".join(lines)
+
+
+@main.command("help")
+@click.argument("topic", required=False)
+def help_(topic: str | None) -> None:
+    """Print the storyboard reference, or one TOPIC: keys, shots, files, cut, checks, jobs."""
+    from .errors import GrokreelError
+    from .help import show
+
+    try:
+        click.echo(show(topic))
+    except GrokreelError as exc:
+        raise click.BadParameter(str(exc), param_hint="TOPIC") from None

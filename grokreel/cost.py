@@ -7,15 +7,24 @@ in the storyboard's ``prices:`` key. The animatic backend is free.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
-from .plan import Job, Plan
+from .config import Config, load_config
+from .errors import Diagnostic, StoryboardError
+from .job import Job
+from .spec.load import describe, pydantic_diagnostics
+from .spec.source import Source
 
-__all__ = ["PriceTable", "estimate", "load_prices"]
+if TYPE_CHECKING:
+    from .plan import Plan
+
+__all__ = ["PriceTable", "estimate", "load_prices", "price_problems"]
+
+
+Price = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
 
 
 class PriceTable(BaseModel):
@@ -23,27 +32,62 @@ class PriceTable(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    output_per_second: dict[str, float] = Field(
+    output_per_second: dict[str, Price] = Field(
         default_factory=lambda: {"480p": 0.05, "720p": 0.07}
     )
-    per_second: dict[str, dict[str, float]] = Field(default_factory=dict)
-    image_input: float = 0.002
-    video_input_per_second: float = 0.01
+    per_second: dict[str, dict[str, Price]] = Field(default_factory=dict)
+    image_input: Price = 0.002
+    video_input_per_second: Price = 0.01
 
     def rate(self, endpoint: str, resolution: str) -> float:
         table = self.output_per_second | self.per_second.get(endpoint, {})
         return table.get(resolution, max(table.values(), default=0.0))
 
 
-def load_prices(storyboard: Path, overrides: dict[str, Any] | None = None) -> PriceTable:
+def load_prices(
+    storyboard: Path, overrides: dict[str, Any] | None = None, config: Config | None = None
+) -> PriceTable:
     """Defaults, then the nearest ``grokreel.toml``'s ``[prices]``, then the storyboard's."""
-    data: dict[str, Any] = {}
-    for folder in [storyboard.resolve().parent, *storyboard.resolve().parent.parents]:
-        config = folder / "grokreel.toml"
-        if config.is_file():
-            data |= tomllib.loads(config.read_text()).get("prices", {})
-            break
-    return PriceTable.model_validate(data | (overrides or {}))
+    config = config if config is not None else load_config(storyboard)
+    problems = _config_problems(config)
+    if problems:
+        raise StoryboardError(problems)
+    try:
+        return PriceTable.model_validate(config.table("prices") | (overrides or {}))
+    except ValidationError as exc:  # overrides that skipped the compiler's check
+        message = f"`prices` {describe(exc.errors()[0])}"
+        raise StoryboardError([Diagnostic(str(storyboard), 1, 1, message)]) from None
+
+
+def price_problems(source: Source, overrides: Any, config: Config) -> list[Diagnostic]:
+    """The prices stage: the storyboard's `prices:` and grokreel.toml's `[prices]`, located."""
+    problems = _config_problems(config)
+    if overrides is not None:
+        try:
+            PriceTable.model_validate(overrides)
+        except ValidationError as exc:
+            problems += pydantic_diagnostics(source, exc, ("prices",), PriceTable)
+    return problems
+
+
+def _config_problems(config: Config) -> list[Diagnostic]:
+    table = config.table("prices")
+    if not isinstance(table, dict):
+        return [config.error("prices", None, "`prices` should be a table: `[prices]`", _HINT)]
+    try:
+        PriceTable.model_validate(table)
+    except ValidationError as exc:
+        return [_config_error(config, err) for err in exc.errors()]
+    return []
+
+
+def _config_error(config: Config, err: Any) -> Diagnostic:
+    key = str(err["loc"][0]) if err["loc"] else None
+    where = ".".join(str(p) for p in err["loc"])
+    return config.error("prices", key, f"[prices] `{where}` {describe(err)}", _HINT)
+
+
+_HINT = "keys: output_per_second, per_second, image_input, video_input_per_second (USD)"
 
 
 def output_resolution(plan: Plan, job: Job) -> str:

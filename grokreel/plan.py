@@ -1,28 +1,34 @@
 """Compile a storyboard into a DAG of jobs, each holding the exact request it will make.
 
-Pure: reads the storyboard and (for checks) local asset headers; no network, no rendering. Every
-problem is collected and raised together as one StoryboardError.
+The stages run in order, each on whatever the earlier ones could check: YAML (spec/source.py),
+shape (spec/load.py), then names, timing, API ranges, files, templates and prices here. Every
+problem is collected and raised together as one StoryboardError, sorted by position. Pure: facts
+about input files come from a ``Files`` (spec/files.py); this module imports no media library.
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import networkx as nx
 
 from . import api
+from .config import Config, load_config
+from .cost import price_problems
+from .cut.compile import CutCompiler
 from .errors import Diagnostic, StoryboardError
-from .spec.load import load_source, validate
+from .job import ASPECTS, Job, JobKind, film_size, nearest_aspect
+from .spec.files import Files, project_roots
+from .spec.load import Shape, describe, read_source, validate
 from .spec.model import MediaRef, Shot, Storyboard
 from .spec.prompts import PromptError, compile_references, render_prompt
 from .spec.source import Loc, Source
 
-__all__ = ["Job", "JobKind", "Plan", "compile_file", "film_size"]
+__all__ = ["ASPECTS", "Job", "JobKind", "Plan", "compile_file", "film_size", "nearest_aspect"]
 
-JobKind = Literal["generate", "edit", "extend", "frame", "normalize", "cut"]
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".webm", ".mkv", ".m4v"}
 _ENDPOINT = {
     "text": "text-to-video",
@@ -38,53 +44,7 @@ _ACCEPTS = {  # which shot keys each endpoint takes; anything else is an author 
     "edit-video": {"resolution"},
     "extend-video": {"duration"},
 }
-_ASPECTS = {
-    "16:9": 16 / 9,
-    "4:3": 4 / 3,
-    "3:2": 3 / 2,
-    "1:1": 1.0,
-    "2:3": 2 / 3,
-    "3:4": 3 / 4,
-    "9:16": 9 / 16,
-}
-
-
-@dataclass(frozen=True)
-class Job:
-    """One node of the build: a request to a backend, a frame grab, or the cut.
-
-    ``request`` is the normalized API input; its media fields hold references: ``job:ID`` (an
-    upstream output), ``file:PATH`` (a local file) or a URL.
-    """
-
-    id: str
-    kind: JobKind
-    shot: str | None = None
-    endpoint: str | None = None
-    request: dict[str, Any] = field(default_factory=dict)
-    take: int = 1
-    duration: float | None = None
-    deps: tuple[str, ...] = ()
-
-    @property
-    def endpoint_id(self) -> str | None:
-        return api.endpoint_id(self.endpoint) if self.endpoint else None
-
-    @property
-    def refs(self) -> list[str]:
-        """Every media reference this job's request holds, in order."""
-        out: list[str] = []
-        for name in sorted(api.FILE_FIELDS | {"source", "clips", "music"}):
-            value = self.request.get(name)
-            items = value if isinstance(value, list) else [value]
-            out += [_ref_of(v) for v in items if _ref_of(v)]
-        return out
-
-
-def _ref_of(value: Any) -> str:
-    if isinstance(value, dict):
-        value = value.get("ref", "")
-    return value if isinstance(value, str) else ""
+_REMOTE = ("http://", "https://", "data:")
 
 
 @dataclass
@@ -97,6 +57,7 @@ class Plan:
     output: Path
     warnings: list[Diagnostic] = field(default_factory=list)
     final: dict[str, str] = field(default_factory=dict)  # shot name → id of its last job
+    remote: list[Diagnostic] = field(default_factory=list)  # each URL input, where it is named
 
     def job(self, job_id: str) -> Job:
         return self.graph.nodes[job_id]["job"]
@@ -115,40 +76,76 @@ class Plan:
         order = {job_id: i for i, job_id in enumerate(self.graph.nodes)}
         return [self.job(j) for j in nx.lexicographical_topological_sort(self.graph, key=order.get)]
 
-
-def film_size(resolution: str, aspect_ratio: str) -> tuple[int, int]:
-    """Nominal frame size: the short side is the resolution's lines; both sides even."""
-    lines = int(resolution.rstrip("p"))
-    ratio = _ASPECTS[aspect_ratio]
-    long_side = round(lines * max(ratio, 1 / ratio) / 2) * 2
-    return (long_side, lines) if ratio >= 1 else (lines, long_side)
-
-
-def nearest_aspect(width: int, height: int) -> str:
-    return min(_ASPECTS, key=lambda name: abs(_ASPECTS[name] - width / height))
+    def check_backend(self, backend: str) -> None:
+        """Refuse, before anything runs, a backend that cannot fetch the storyboard's URL inputs."""
+        if backend == "animatic" and self.remote:
+            hint = f"the {backend} backend works offline; set FAL_KEY or use `--backend fal`"
+            raise StoryboardError(
+                [Diagnostic(d.file, d.line, d.column, d.message, hint) for d in self.remote]
+            )
 
 
-def compile_file(path: Path) -> Plan:
-    """Load, validate and compile ``path``; raise StoryboardError listing every problem."""
-    source = load_source(path)
-    return _Compiler(source, validate(source)).compile()
+def compile_file(path: Path, files: Files | None = None) -> Plan:
+    """Run every stage on ``path``; raise StoryboardError listing every problem at once.
+
+    ``files`` answers questions about input files (tests may pass their own).
+    """
+    path = Path(path)
+    source, problems = read_source(path)
+    board, shape = validate(source)
+    problems += shape.problems
+    config = _config(path, problems)
+    roots, config_problems = project_roots(path, config)
+    problems += config_problems
+    if board is None:
+        raise StoryboardError(_sorted(problems, source))
+    files = files or Files(path.parent, roots)
+    return _Compiler(source, board, shape, files, config, problems).compile()
+
+
+def _config(path: Path, problems: list[Diagnostic]) -> Config:
+    try:
+        return load_config(path)
+    except StoryboardError as exc:
+        problems += exc.diagnostics
+        return Config()
+
+
+def _sorted(problems: list[Diagnostic], source: Source) -> list[Diagnostic]:
+    """By position; a project file's problems after the storyboard's."""
+    return sorted(problems, key=lambda d: (d.file != source.name, d.file, d.line, d.column))
 
 
 class _Compiler:
-    def __init__(self, source: Source, board: Storyboard):
-        self.src, self.board = source, board
+    """The names, timing, API ranges, files, templates and prices stages, over one storyboard."""
+
+    def __init__(
+        self,
+        source: Source,
+        board: Storyboard,
+        shape: Shape,
+        files: Files,
+        config: Config,
+        problems: list[Diagnostic],
+    ):
+        self.src, self.board, self.shape, self.files = source, board, shape, files
+        self.config = config
         self.base = source.path.parent
-        self.problems: list[Diagnostic] = []
+        self.problems = problems
+        self.remote: list[Diagnostic] = []
         self.graph: nx.DiGraph = nx.DiGraph()
         self.final: dict[str, str] = {}
         self.durations: dict[str, float | None] = {}  # job id → expected output seconds
 
     # -- reporting -------------------------------------------------------------------------------
     def error(self, loc: Loc, message: str, hint: str = "", *, key: bool = False) -> None:
-        self.problems.append(self.src.diag(loc, message, hint, key=key))
+        """Report a problem, unless it lies inside a part the shape stage already reported."""
+        if not self.shape.covers(loc):
+            self.problems.append(self.src.diag(loc, message, hint, key=key))
 
     def warn(self, loc: Loc, message: str, hint: str = "") -> None:
-        self.problems.append(self.src.diag(loc, message, hint, severity="warning"))
+        if not self.shape.covers(loc):
+            self.problems.append(self.src.diag(loc, message, hint, severity="warning"))
 
     # -- driver ----------------------------------------------------------------------------------
     def compile(self) -> Plan:
@@ -158,21 +155,24 @@ class _Compiler:
         if order is not None:
             for name in order:
                 self._compile_shot(name, self.board.shots[name])
-            self._compile_cut()
-        errors = [d for d in self.problems if d.severity == "error"]
-        if errors:
-            raise StoryboardError(sorted(self.problems, key=lambda d: (d.line, d.column)))
+            CutCompiler(self).compile()
+        self.problems += price_problems(self.src, self.board.prices, self.config)
+        if any(d.severity == "error" for d in self.problems):
+            raise StoryboardError(_sorted(self.problems, self.src))
         output = self.board.output.path or f"{self.src.path.stem}.mp4"
         return Plan(
             self.src.path,
             self.board,
             self.graph,
             (self.base / output).resolve(),
-            self.problems,
+            _sorted(self.problems, self.src),
             self.final,
+            self.remote,
         )
 
     def _check_names(self) -> None:
+        if not self.board.shots and not self.shape.names:
+            self.error(("shots",), "the storyboard has no shots", "add `shots:` with at least one")
         for name in self.board.shots:
             if name in self.board.assets:
                 self.error(
@@ -190,23 +190,38 @@ class _Compiler:
                 )
 
     def _check_assets(self) -> None:
+        """Every local asset resolves inside the project and holds what its `kind` says."""
         for name, asset in self.board.assets.items():
-            if asset.path is not None and not (self.base / asset.path).is_file():
-                self.error(
-                    ("assets", name),
-                    f"asset `{name}`: file not found: {asset.path}",
-                    f"paths are relative to {self.base}; check the spelling",
-                )
+            loc: Loc = ("assets", name)
+            if asset.url is not None:
+                self._remote(loc, f"asset `{name}` is a URL")
+                continue
+            info = self.files.info(asset.path or "")
+            if info.problem:
+                self.error(loc, f"asset `{name}`: {info.problem}", info.hint)
+            elif info.kind is None:
+                self.error(loc, f"asset `{name}`: {_unknown_bytes(asset.path)}", _KINDS_HINT)
+            elif asset.kind and asset.kind != info.kind and {asset.kind, info.kind} != _AV:
+                said = f"says `kind: {asset.kind}`, but its file is {_a(info.kind)}"
+                self.error(loc, f"asset `{name}` {said}", "fix `kind`, or the file")
 
-    def _asset_kind(self, name: str) -> str:
+    def _remote(self, loc: Loc, what: str) -> None:
+        """A URL input: fine on fal, impossible offline; noted where it is named."""
+        message = f"{what}: only the fal backend can fetch it, the offline animatic backend cannot"
+        self.remote.append(self.src.diag(loc, message))
+        self.warn(loc, message, "build with FAL_KEY set, or use a local file for drafts")
+
+    def _asset_kind(self, name: str) -> str | None:
+        """A local asset's kind by its bytes; a URL's by its declared kind, else its suffix."""
         asset = self.board.assets[name]
+        if asset.path is not None:
+            return self.files.info(asset.path).kind
         if asset.kind:
             return asset.kind
-        suffix = Path(asset.path or asset.url or "").suffix.lower()
-        return "video" if suffix in VIDEO_SUFFIXES else "image"
+        return "video" if Path(asset.url or "").suffix.lower() in VIDEO_SUFFIXES else "image"
 
     # -- shot order and cycles -------------------------------------------------------------------
-    def _upstream_shots(self, shot: Shot) -> list[tuple[str, Loc]]:
+    def upstream_shots(self, shot: Shot) -> list[tuple[str, Loc]]:
         refs = []
         for key in ("image", "video"):
             ref: MediaRef | None = getattr(shot, key)
@@ -221,11 +236,11 @@ class _Compiler:
         deps = nx.DiGraph()
         deps.add_nodes_from(self.board.shots)
         for name, shot in self.board.shots.items():
-            for target, loc in self._upstream_shots(shot):
+            for target, loc in self.upstream_shots(shot):
                 if target in self.board.shots:
                     deps.add_edge(target, name)
                 else:
-                    self._unknown(("shots", name) + loc, "shot", target, list(self.board.shots))
+                    self.unknown(("shots", name) + loc, "shot", target, list(self.board.shots))
         try:
             cycle = nx.find_cycle(deps)
         except nx.NetworkXNoCycle:
@@ -240,9 +255,10 @@ class _Compiler:
         )
         return None
 
-    def _unknown(self, loc: Loc, what: str, name: str, known: list[str]) -> None:
-        import difflib
-
+    def unknown(self, loc: Loc, what: str, name: str, known: list[str]) -> None:
+        """An unknown name, with a suggestion; silent for a name whose definition was broken."""
+        if name in self.shape.names:
+            return
         close = difflib.get_close_matches(name, known, n=1)
         hint = (
             f"did you mean `{close[0]}`?"
@@ -277,7 +293,7 @@ class _Compiler:
             return
         duration = self._expected_duration(loc, endpoint, normalized, source_seconds)
         job_kind: Any = {"edit-video": "edit", "extend-video": "extend"}.get(endpoint, "generate")
-        self._add(Job(name, job_kind, name, endpoint, normalized, shot.take, duration, tuple(deps)))
+        self.add(Job(name, job_kind, name, endpoint, normalized, shot.take, duration, tuple(deps)))
         self.final[name] = name
         if shot.edit is not None:
             self._post_edit(name, shot, duration)
@@ -311,7 +327,7 @@ class _Compiler:
         try:
             return render_prompt(template, self.board.vars | shot.vars)
         except PromptError as exc:
-            self.error(loc + where, str(exc), "define it under `vars:` (top level or in the shot)")
+            self.error(loc + where, str(exc), exc.hint)
             return template
 
     def _params(self, loc: Loc, shot: Shot, endpoint: str) -> dict[str, Any]:
@@ -345,14 +361,16 @@ class _Compiler:
                     "video_url": "video",
                     "image_url": "image",
                 }.get(field_name, field_name)
+                if self.shape.covers(loc + (key,)):
+                    continue  # the shot's own value was broken; a default stood in for it
                 shot_loc = (
                     loc + (key,) if self.src.where(loc + (key,)) != self.src.where(loc) else loc
                 )
                 origin = "" if shot_loc != loc or not key else " (from `defaults`)"
                 self.error(
                     shot_loc,
-                    f"{endpoint} `{field_name}`: {err['msg']}{origin}",
-                    "see the ranges in docs/storyboard.md",
+                    f"{endpoint} `{field_name}` {describe(err)}{origin}",
+                    "see the ranges in `grokreel help shots`",
                 )
             return None
         return normalized | {k: request[k] for k in placeholder}
@@ -394,7 +412,7 @@ class _Compiler:
             return
         duration = self._expected_duration(loc, "edit-video", normalized, source_seconds)
         job_id = f"{name}.edit"
-        self._add(Job(job_id, "edit", name, "edit-video", normalized, shot.take, duration, (name,)))
+        self.add(Job(job_id, "edit", name, "edit-video", normalized, shot.take, duration, (name,)))
         self.final[name] = job_id
 
     # -- media references ------------------------------------------------------------------------
@@ -413,7 +431,8 @@ class _Compiler:
             deps.append(upstream)
             return f"job:{upstream}", self.durations.get(upstream)
         value = self._static_media(loc, ref, "video")
-        return value, self._probe_seconds(value)
+        local = value.startswith("file:")
+        return value, self.files.seconds(value.removeprefix("file:")) if local else None
 
     def _frame_of(self, loc: Loc, shot: str, at: str | float, deps: list[str]) -> str:
         upstream = self.final.get(shot, shot)
@@ -428,7 +447,7 @@ class _Compiler:
         job_id = f"{shot}@{label}"
         if job_id not in self.graph:
             at_value = at if isinstance(at, str) else float(at)
-            self._add(
+            self.add(
                 Job(
                     job_id,
                     "frame",
@@ -442,49 +461,53 @@ class _Compiler:
         return f"job:{job_id}"
 
     def _static_media(self, loc: Loc, ref: MediaRef, want: str) -> str:
+        """An asset, a path or a URL as a request's media value; "" when it cannot be used."""
         if ref.asset or (ref.name and ref.name in self.board.assets):
-            name = ref.asset or ref.name
-            if name not in self.board.assets:
-                self._unknown(loc, "asset", name, list(self.board.assets))  # type: ignore[arg-type]
-                return ""
-            if self._asset_kind(name) != want:  # type: ignore[arg-type]
-                self.error(loc, f"asset `{name}` is not a {want}", f"use a {want} asset here")
-            asset = self.board.assets[name]  # type: ignore[index]
-            return asset.url or self._file_ref(asset.path or "")
+            return self._asset_media(loc, ref.asset or ref.name or "", want)
         text = ref.url or ref.path or ref.name or ""
-        if text.startswith(("http://", "https://", "data:")):
+        if text.startswith(_REMOTE):
+            self._remote(loc, f"`{text[:60]}` is a URL")
             return text
         if ref.name and "/" not in text and "." not in text:  # a bare word: meant as a name
             known = list(self.board.shots) + list(self.board.assets)
-            self._unknown(loc, "shot or asset", text, known)
+            self.unknown(loc, "shot or asset", text, known)
             return ""
-        if not (self.base / text).is_file():
-            self.error(loc, f"file not found: {text}", f"paths are relative to {self.base}")
+        return self.local_file(loc, text, (want,))
+
+    def _asset_media(self, loc: Loc, name: str, want: str) -> str:
+        if name not in self.board.assets:
+            self.unknown(loc, "asset", name, list(self.board.assets))
             return ""
-        return self._file_ref(text)
+        asset = self.board.assets[name]
+        kind = self._asset_kind(name)
+        if kind is not None and kind != want:
+            self.error(loc, f"asset `{name}` is {_a(kind)}, not {_a(want)}", f"use {_a(want)} here")
+            return ""
+        if asset.url is not None:
+            return asset.url
+        return f"file:{self.files.info(asset.path or '').path}" if kind else ""
 
-    def _file_ref(self, relative: str) -> str:
-        return f"file:{(self.base / relative).resolve()}"
-
-    def _probe_seconds(self, value: str) -> float | None:
-        if not value.startswith("file:"):
-            return None
-        from .media.probe import probe
-
-        try:
-            return probe(Path(value.removeprefix("file:"))).duration
-        except Exception:
-            return None
+    def local_file(self, loc: Loc, text: str, wanted: tuple[str, ...]) -> str:
+        """``file:PATH`` for a path inside the project whose bytes are one of ``wanted``."""
+        info = self.files.info(text)
+        if info.problem:
+            self.error(loc, info.problem, info.hint)
+            return ""
+        if info.kind is None:
+            self.error(loc, _unknown_bytes(text), _KINDS_HINT)
+            return ""
+        if info.kind not in wanted:
+            self.error(loc, f"`{text}` is {_a(info.kind)}, not {' or '.join(map(_a, wanted))}")
+            return ""
+        return f"file:{info.path}"
 
     def _references(self, loc: Loc, shot: Shot) -> list[str]:
         refs = []
         for i, name in enumerate(shot.references or []):
             if name not in self.board.assets:
-                self._unknown(loc + ("references", i), "asset", name, list(self.board.assets))
+                self.unknown(loc + ("references", i), "asset", name, list(self.board.assets))
                 continue
-            if self._asset_kind(name) != "image":
-                self.error(loc + ("references", i), f"reference `{name}` is not an image asset")
-            refs.append(self._static_media(loc + ("references", i), MediaRef(asset=name), "image"))
+            refs.append(self._asset_media(loc + ("references", i), name, "image"))
         return refs
 
     def _mentions(self, loc: Loc, prompt: str, names: list[str]) -> str:
@@ -497,13 +520,8 @@ class _Compiler:
             )
         return compiled
 
-    # -- the cut ---------------------------------------------------------------------------------
-    def _compile_cut(self) -> None:
-        from .cut.compile import CutCompiler
-
-        CutCompiler(self).compile()
-
-    def _add(self, job: Job) -> None:
+    # -- the cut's compiler uses these ----------------------------------------------------------
+    def add(self, job: Job) -> None:
         self.graph.add_node(job.id, job=job)
         for dep in job.deps:
             self.graph.add_edge(dep, job.id)
@@ -516,3 +534,15 @@ def _why_not(endpoint: str, key: str) -> str:
     if key == "duration":
         return "remove it"
     return "an extension keeps its source's format; remove it"
+
+
+_AV = {"video", "audio"}  # a video file is fine as a sound source and an M4A sniffs as video
+_KINDS_HINT = "images: PNG, JPEG, WebP, GIF; videos: MP4, MOV, WebM, MKV; sound: MP3, WAV, M4A"
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def _unknown_bytes(text: str | None) -> str:
+    return f"`{text}` is not an image, video or sound file (by its contents)"

@@ -110,7 +110,8 @@ def test_same_request_same_bytes_in_another_cache(film, tmp_path):
 
 def test_failure_stops_only_dependents(write_board, board_dir):
     """A failing shot skips its dependents and the cut; independent work still finishes (-k)."""
-    (board_dir / "assets" / "broken.png").write_bytes(b"not an image")
+    # PNG by its magic number (passes validate), undecodable (fails at render)
+    (board_dir / "assets" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"not an image")
     path = write_board("""
         defaults: {resolution: 480p, duration: 1}
         shots:

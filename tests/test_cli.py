@@ -77,7 +77,8 @@ def test_graph_formats(cli, write_board):
 
 def test_failed_build_exits_one_with_summary(cli, write_board, board_dir):
     """A failing shot makes `build` exit 1 with one clear line per failure."""
-    (board_dir / "assets" / "broken.png").write_bytes(b"garbage")
+    # PNG by its magic number (passes validate), undecodable (fails at render)
+    (board_dir / "assets" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage")
     path = write_board("""
         defaults: {resolution: 480p, duration: 1}
         shots:

@@ -165,7 +165,8 @@ def test_locked_build_passes_when_up_to_date(built, counting_backend):
 
 def test_keep_going_finishes_independent_work(write_board, counting_backend, board_dir):
     """With -k every shot independent of the failure is rendered; without it the build stops."""
-    (board_dir / "assets" / "broken.png").write_bytes(b"junk")
+    # PNG by its magic number (passes validate), undecodable (fails at render)
+    (board_dir / "assets" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"junk")
     text = """
         defaults: {resolution: 480p, duration: 2}
         shots:

@@ -9,24 +9,41 @@ often the film around it changes. The `cut` job depends on them and holds what o
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from ..plan import IMAGE_SUFFIXES, Job, film_size
-from ..spec.model import CutItem, Music
+from ..job import Job, film_size
+from ..spec.files import Files
+from ..spec.load import Shape
+from ..spec.model import CutItem, Music, Shot, Storyboard
+from ..spec.source import Loc
 
-if TYPE_CHECKING:
-    from ..plan import _Compiler
-    from ..spec.source import Loc
-
-__all__ = ["CARD_SECONDS", "CutCompiler"]
+__all__ = ["CARD_SECONDS", "CompileHost", "CutCompiler"]
 
 CARD_SECONDS = 3.0
+
+
+class CompileHost(Protocol):
+    """What the cut's compiler needs from the storyboard compiler that hosts it."""
+
+    board: Storyboard
+    shape: Shape
+    files: Files
+    base: Path
+    final: dict[str, str]
+    durations: dict[str, float | None]
+
+    def error(self, loc: Loc, message: str, hint: str = "", *, key: bool = False) -> None: ...
+    def warn(self, loc: Loc, message: str, hint: str = "") -> None: ...
+    def unknown(self, loc: Loc, what: str, name: str, known: list[str]) -> None: ...
+    def upstream_shots(self, shot: Shot) -> list[tuple[str, Loc]]: ...
+    def local_file(self, loc: Loc, text: str, wanted: tuple[str, ...]) -> str: ...
+    def add(self, job: Job) -> None: ...
 
 
 class CutCompiler:
     """The cut half of the storyboard compiler; reports through the host compiler."""
 
-    def __init__(self, host: _Compiler):
+    def __init__(self, host: CompileHost):
         self.host, self.board = host, host.board
         out = self.board.output
         width, height = film_size(out.resolution, out.aspect_ratio)
@@ -38,7 +55,8 @@ class CutCompiler:
         """Add one normalize job per clip, then the cut job over them."""
         items = self._items()
         if not items:
-            self.host.error(("cut",), "the cut has no clips", "list the film's shots in `cut:`")
+            if self.board.cut is not None and not self.host.shape.touches(("cut",)):
+                self.host.error(("cut",), "the cut has no clips", "list the film's shots in `cut:`")
             return
         clips = [
             clip
@@ -58,17 +76,18 @@ class CutCompiler:
             if (c["request"]["transition"] or {}).get("type") == "crossfade"
         )
         deps = tuple(c["job"] for c in clips)
-        self.host._add(Job("cut", "cut", None, None, request, 1, length, deps))
+        self.host.add(Job("cut", "cut", None, None, request, 1, length, deps))
 
     def _items(self) -> list[tuple[Loc, CutItem]]:
         """The cut as written, or every shot that no edit or extension consumes."""
         if self.board.cut is not None:
-            return [(("cut", i), item) for i, item in enumerate(self.board.cut)]
+            items = [(("cut", i), item) for i, item in enumerate(self.board.cut)]
+            return [(loc, item) for loc, item in items if loc not in self.host.shape.broken]
         consumed = {
             ref
             for s in self.board.shots.values()
             if s.video is not None
-            for ref, _ in self.host._upstream_shots(s)
+            for ref, _ in self.host.upstream_shots(s)
         }
         return [(("shots", n), CutItem(shot=n)) for n in self.board.shots if n not in consumed]
 
@@ -77,13 +96,13 @@ class CutCompiler:
     ) -> dict[str, Any] | None:
         """The normalize job of item ``i`` and its entry in the cut's request."""
         if item.shot is not None and item.shot not in self.board.shots:
-            self.host._unknown(loc + ("shot",), "shot", item.shot, list(self.board.shots))
+            self.host.unknown(loc + ("shot",), "shot", item.shot, list(self.board.shots))
             return None
         if item.shot is not None and item.shot not in self.host.final:
             return None  # the shot itself failed to compile: already reported
         self._check_edges(i, loc, item, items)
         job, seconds = self._normalize_job(i, loc, item)
-        self.host._add(job)
+        self.host.add(job)
         transition = (
             item.transition.model_dump()
             if item.transition and (i or item.transition.type == "fade")
@@ -222,28 +241,13 @@ class CutCompiler:
     def _music_file(self, music: Music) -> str | None:
         """A local sound file: an audio or video asset, or a path beside the storyboard."""
         loc: Loc = ("music",)
-        if music.asset is not None:
-            if music.asset not in self.board.assets:
-                self.host._unknown(loc, "asset", music.asset, list(self.board.assets))
-                return None
-            asset = self.board.assets[music.asset]
-            if asset.url is not None or asset.kind == "image" or _looks_like_image(asset.path):
-                self.host.error(
-                    loc,
-                    f"asset `{music.asset}` is not a local sound file",
-                    "use an audio or video file (mp3, wav, m4a, mp4…)",
-                )
-                return None
-            return self.host._file_ref(asset.path or "")
-        if not (self.host.base / (music.path or "")).is_file():
-            self.host.error(
-                loc,
-                f"music file not found: {music.path}",
-                f"paths are relative to {self.host.base}",
-            )
+        if music.asset is None:
+            return self.host.local_file(loc, music.path or "", ("audio", "video")) or None
+        if music.asset not in self.board.assets:
+            self.host.unknown(loc, "asset", music.asset, list(self.board.assets))
             return None
-        return self.host._file_ref(music.path or "")
-
-
-def _looks_like_image(path: str | None) -> bool:
-    return Path(path or "").suffix.lower() in IMAGE_SUFFIXES
+        asset = self.board.assets[music.asset]
+        if asset.url is not None:
+            self.host.error(loc, f"asset `{music.asset}` is a URL", "music must be a local file")
+            return None
+        return self.host.local_file(loc, asset.path or "", ("audio", "video")) or None

@@ -1,14 +1,16 @@
 """The storyboard language as pydantic models: what an author may write, before any cross-checks.
 
 Cross-references (shot and asset names, cycles, durations through chains) are the compiler's job;
-these models only check the shape and the value ranges of each key. See docs/storyboard.md.
+these models only check the shape and the value ranges of each key. Numbers are strict (`true` is
+not 1 s). The reference for authors is `grokreel help` (grokreel/reference/storyboard.md).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
 from ..api import AspectRatio, Resolution
 
@@ -30,7 +32,10 @@ __all__ = [
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 ShotKind = Literal["text", "image", "references", "edit", "extend"]
-FrameAt = Literal["first", "last"] | Annotated[float, Field(ge=0)]
+Int = Annotated[int, Strict()]  # YAML's true/false and 4.5 are not whole numbers
+Seconds = Annotated[float, Strict(), Field(allow_inf_nan=False)]  # ints yes; booleans, text no
+MAX_TAKE = 9999
+_FRAME_FORMS = 'should be `first`, `last`, or seconds into the shot (1.5 or "1.5s")'
 Colour = Annotated[str, Field(pattern=r"^(#[0-9A-Fa-f]{3}|#[0-9A-Fa-f]{6}|[A-Za-z]+)$")]
 
 
@@ -42,8 +47,8 @@ class Defaults(_Strict):
     """Values every shot gets unless it says otherwise."""
 
     resolution: Resolution | None = None
-    aspect_ratio: Literal["auto"] | AspectRatio | None = None  # auto: image shots follow the image
-    duration: Annotated[int, Field(ge=1, le=15)] | None = None
+    aspect_ratio: Literal["auto", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16"] | None = None
+    duration: Annotated[Int, Field(ge=1, le=15)] | None = None
 
 
 class Asset(_Strict):
@@ -76,12 +81,27 @@ class MediaRef(_Strict):
     asset: str | None = None
     path: str | None = None
     url: str | None = None
-    frame: FrameAt | None = None
+    frame: Literal["first", "last"] | Annotated[Seconds, Field(ge=0)] | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _from_string(cls, value: Any) -> Any:
         return {"name": value} if isinstance(value, str) else value
+
+    @field_validator("frame", mode="before")
+    @classmethod
+    def _frame(cls, value: Any) -> Any:
+        """`first`, `last`, or seconds into the shot: `1.5` or `"1.5s"`; one message otherwise."""
+        if value in ("first", "last") or value is None:
+            return value
+        text = value.strip().removesuffix("s").strip() if isinstance(value, str) else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            seconds: float | None = float(value)
+        else:
+            seconds = _number(text) if text else None
+        if seconds is None or not 0 <= seconds < math.inf:
+            raise ValueError(_FRAME_FORMS)
+        return seconds
 
     @model_validator(mode="after")
     def _one_source(self) -> MediaRef:
@@ -113,11 +133,11 @@ class Shot(_Strict):
     image: MediaRef | None = None
     references: list[str] | None = None
     video: MediaRef | None = None
-    duration: int | None = None
+    duration: Int | None = None
     resolution: Literal["auto", "480p", "720p"] | None = None
     aspect_ratio: Literal["auto", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16"] | None = None
     edit: PostEdit | None = None
-    take: Annotated[int, Field(ge=1)] = 1
+    take: Annotated[Int, Field(ge=1, le=MAX_TAKE)] = 1
     vars: dict[str, Any] = Field(default_factory=dict)
     title: str | None = None
     note: str | None = None
@@ -138,7 +158,7 @@ class Transition(_Strict):
     """How the film passes into a clip from the one before it."""
 
     type: Literal["cut", "crossfade", "fade"] = "cut"
-    duration: Annotated[float, Field(ge=0, le=5)] = 0.5
+    duration: Annotated[Seconds, Field(ge=0, le=5)] = 0.5
 
     @model_validator(mode="before")
     @classmethod
@@ -150,8 +170,8 @@ class Title(_Strict):
     """Text over a clip (from ``start`` for ``duration`` seconds), or on a title card."""
 
     text: Annotated[str, Field(min_length=1)]
-    start: Annotated[float, Field(ge=0)] = 0.0
-    duration: Annotated[float, Field(gt=0)] | None = None
+    start: Annotated[Seconds, Field(ge=0)] = 0.0
+    duration: Annotated[Seconds, Field(gt=0)] | None = None
     color: Colour = "white"
 
     @model_validator(mode="before")
@@ -167,12 +187,12 @@ class CutItem(_Strict):
 
     shot: str | None = None
     title: Title | None = None
-    duration: Annotated[float, Field(gt=0, le=60)] | None = None  # a title card's length
+    duration: Annotated[Seconds, Field(gt=0, le=60)] | None = None  # a title card's length
     background: Colour | None = None  # a title card's colour
-    in_: Annotated[float, Field(ge=0)] | None = Field(default=None, alias="in")
-    out: Annotated[float, Field(gt=0)] | None = None
+    in_: Annotated[Seconds, Field(ge=0)] | None = Field(default=None, alias="in")
+    out: Annotated[Seconds, Field(gt=0)] | None = None
     transition: Transition | None = None
-    fade_out: Annotated[float, Field(gt=0, le=5)] | None = None
+    fade_out: Annotated[Seconds, Field(gt=0, le=5)] | None = None
     mute: bool = False
 
     @model_validator(mode="before")
@@ -201,10 +221,10 @@ class Music(_Strict):
 
     asset: str | None = None
     path: str | None = None
-    volume: Annotated[float, Field(ge=0, le=4)] = 1.0
-    fade_in: Annotated[float, Field(ge=0)] = 0.0
-    fade_out: Annotated[float, Field(ge=0)] = 0.0
-    start: Annotated[float, Field(ge=0)] = 0.0  # seconds into the music where the film begins
+    volume: Annotated[Seconds, Field(ge=0, le=4)] = 1.0
+    fade_in: Annotated[Seconds, Field(ge=0)] = 0.0
+    fade_out: Annotated[Seconds, Field(ge=0)] = 0.0
+    start: Annotated[Seconds, Field(ge=0)] = 0.0  # seconds into the music where the film begins
     loop: bool = False
 
     @model_validator(mode="before")
@@ -227,7 +247,7 @@ class Output(_Strict):
     path: str | None = None
     resolution: Resolution = "720p"
     aspect_ratio: AspectRatio = "16:9"
-    fps: Annotated[int, Field(ge=1, le=60)] = 24
+    fps: Annotated[Int, Field(ge=1, le=60)] = 24
     fit: Literal["letterbox", "crop"] = "letterbox"
     captions: Literal["both", "burn", "srt", "none"] = "both"  # the shots' `caption`s
 
@@ -241,11 +261,11 @@ class Storyboard(_Strict):
     defaults: Defaults = Field(default_factory=Defaults)
     vars: dict[str, Any] = Field(default_factory=dict)
     assets: dict[Name, Asset] = Field(default_factory=dict)
-    shots: dict[Name, Shot] = Field(min_length=1)
+    shots: dict[Name, Shot] = Field(default_factory=dict)  # none at all: the compiler says so
     cut: list[CutItem] | None = None
     music: Music | None = None
     output: Output = Field(default_factory=Output)
-    prices: dict[str, Any] | None = None  # overrides of the price table (see grokreel/cost.py)
+    prices: dict[str, Any] | None = None  # checked against cost.PriceTable by the compiler
 
     @field_validator("shots", mode="before")
     @classmethod
@@ -253,3 +273,10 @@ class Storyboard(_Strict):
         if isinstance(value, list):
             raise ValueError("`shots` is a mapping of shot name to shot, not a list")
         return value
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None

@@ -14,10 +14,17 @@ __all__ = ["PromptError", "compile_references", "render_prompt"]
 
 _MENTION = re.compile(r"(?<![\w@.])@([A-Za-z_][A-Za-z0-9_-]*)")
 _API_IMAGE = re.compile(r"^Image\d+$")
+_UNDEFINED = "define it under `vars:` (top level or in the shot)"
+_SANDBOX = "templates may use variables, filters and loops, not Python attributes or methods"
+_SYNTAX = "check the template's `{{ … }}` and `{% … %}` pairs; see `grokreel help shots`"
 
 
 class PromptError(ValueError):
-    """A prompt could not be rendered; the message is for the author."""
+    """A prompt could not be rendered; the message and its hint are for the author."""
+
+    def __init__(self, message: str, hint: str):
+        super().__init__(message)
+        self.hint = hint
 
 
 @lru_cache(maxsize=1)
@@ -33,14 +40,16 @@ def render_prompt(template: str, variables: Mapping[str, Any]) -> str:
         return template.strip()
     try:
         return _environment().from_string(template).render(**variables).strip()
-    except jinja2.UndefinedError as exc:
-        raise PromptError(f"prompt template: {exc.message}") from None
-    except jinja2.TemplateSyntaxError as exc:
-        raise PromptError(f"prompt template syntax error: {exc.message}") from None
     except jinja2.exceptions.SecurityError as exc:
-        raise PromptError(f"prompt template not allowed: {exc}") from None
+        raise PromptError(f"prompt template not allowed: {exc}", _SANDBOX) from None
+    except jinja2.UndefinedError as exc:  # the sandbox answers an unsafe attribute with one
+        if "unsafe" in str(exc.message):
+            raise PromptError(f"prompt template not allowed: {exc.message}", _SANDBOX) from None
+        raise PromptError(f"prompt template: {exc.message}", _UNDEFINED) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise PromptError(f"prompt template syntax error: {exc.message}", _SYNTAX) from None
     except Exception as exc:  # a filter or expression failing inside the template
-        raise PromptError(f"prompt template failed: {exc}") from None
+        raise PromptError(f"prompt template failed: {exc}", _SYNTAX) from None
 
 
 def compile_references(prompt: str, names: Sequence[str]) -> tuple[str, list[str]]:

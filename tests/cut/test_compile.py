@@ -137,9 +137,9 @@ def test_impossible_edits_are_storyboard_errors(board_errors, cut: str, message:
 @pytest.mark.parametrize(
     ("music", "message"),
     [
-        ("{asset: knight}", "is not a local sound file"),
+        ("{asset: knight}", "is an image, not an audio or a video"),
         ("{asset: nope}", "unknown asset `nope`"),
-        ("{path: music/none.wav}", "music file not found"),
+        ("{path: music/none.wav}", "file not found: music/none.wav"),
         ("{asset: theme, path: music/theme.mp3}", "exactly one of `asset` or `path`"),
     ],
 )
