@@ -46,6 +46,16 @@ def server() -> FalTestServer:
     """One fal test server for the module; each scenario tags its prompts to count its own."""
     with FalTestServer(key="chaos-key") as fal:
         yield fal
+        billed = Counter(
+            json.dumps(s.input, sort_keys=True)
+            for s in fal.submissions
+            if not fal.queue.jobs[s.request_id].cancelled
+        )
+        print(  # the figures for the record: `pytest -s tests/backends/test_chaos.py`
+            f"\nchaos: {STARTED[0]} build processes, {len(fal.submissions)} submissions, "
+            f"{sum(billed.values())} billed for {len(billed)} distinct inputs, "
+            f"{sum(n - 1 for n in billed.values())} duplicates"
+        )
 
 
 @pytest.fixture
@@ -66,7 +76,11 @@ def scenario(write_board, request):
     return write_board(BOARD.format(tag=tag)), tag
 
 
+STARTED = [0]  # build processes started by this module
+
+
 def start(board: Path, fal: FalTestServer, *extra: str) -> subprocess.Popen[str]:
+    STARTED[0] += 1
     env = os.environ | fal.env() | {"GROKREEL_FAL_POLL_INTERVAL": "0.02"}
     return subprocess.Popen(
         [sys.executable, "-m", "grokreel", "build", str(board), "--backend", "fal", "-j", "4"]
