@@ -11,6 +11,7 @@ from pathlib import Path
 import networkx as nx
 
 from .backends import default_backend, make_backend
+from .config import find_config, project_root
 from .cost import PriceTable, load_prices
 from .errors import PathError, PlanError
 from .execute import ENGINES, Listener, Outcome, Runner, RunOptions
@@ -176,7 +177,7 @@ class Project:
         """Every file a build reads, resolved, with what it is: never a place to write a film."""
         found = {self.plan.path.resolve(): "the storyboard"}
         found[lock_path(self.plan.path).resolve()] = "the lock file"
-        config = _config_file(self.plan.path)
+        config = find_config(self.plan.path)
         if config is not None:
             found[config] = "the grokreel.toml"
         for job in self.plan.jobs():
@@ -284,21 +285,6 @@ def open_project(
     root = cache_dir or os.environ.get("GROKREEL_CACHE_DIR") or plan.path.parent / ".grokreel"
     prices = load_prices(plan.path, plan.storyboard.prices)
     return Project(plan, Store(Path(root)), backend or default_backend(), prices)
-
-
-def _config_file(storyboard: Path) -> Path | None:
-    """The nearest ``grokreel.toml`` at or above the storyboard's folder."""
-    folder = storyboard.resolve().parent
-    return next(
-        (f / "grokreel.toml" for f in [folder, *folder.parents] if (f / "grokreel.toml").is_file()),
-        None,
-    )
-
-
-def project_root(storyboard: Path) -> Path:
-    """The folder a storyboard may write in: its grokreel.toml's folder, else its own."""
-    config = _config_file(storyboard)
-    return config.parent if config else storyboard.resolve().parent
 
 
 def export_blob(store: Store, sha: str, dest: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import Diagnostic, StoryboardError
 
-__all__ = ["CONFIG_NAME", "Config", "load_config"]
+__all__ = ["CONFIG_NAME", "Config", "find_config", "load_config", "project_root"]
 
 CONFIG_NAME = "grokreel.toml"
 _AT = re.compile(r"\(at line (\d+), column (\d+)\)|\(at end of document\)")
@@ -52,14 +52,23 @@ class Config:
         return self.data.get(name, {})
 
 
+def find_config(storyboard: Path) -> Path | None:
+    """The nearest grokreel.toml at or above the storyboard's folder."""
+    folder = storyboard.resolve().parent
+    found = (parent / CONFIG_NAME for parent in [folder, *folder.parents])
+    return next((path for path in found if path.is_file()), None)
+
+
+def project_root(storyboard: Path) -> Path:
+    """The project's folder: its grokreel.toml's, else the storyboard's own."""
+    config = find_config(storyboard)
+    return config.parent if config else storyboard.resolve().parent
+
+
 def load_config(storyboard: Path) -> Config:
     """The nearest grokreel.toml at or above the storyboard's folder; a broken one is an error."""
-    folder = storyboard.resolve().parent
-    for parent in [folder, *folder.parents]:
-        path = parent / CONFIG_NAME
-        if path.is_file():
-            return _read(path)
-    return Config()
+    path = find_config(storyboard)
+    return _read(path) if path else Config()
 
 
 def _read(path: Path) -> Config:

@@ -11,34 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
 
 from ..config import Config
 from ..errors import Diagnostic
+from ..media.sniff import HEAD_BYTES, MediaKind, sniff
 
 __all__ = ["FileInfo", "Files", "MediaKind", "project_roots", "sniff"]
 
-MediaKind = Literal["image", "video", "audio"]
-_HEAD = 64
 _ROOTS_HINT = "keep inputs inside the project folder, or list their folder under `[assets] roots`"
-
-
-def sniff(head: bytes) -> MediaKind | None:
-    """The media kind of a file from its first bytes (magic numbers), or None."""
-    if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")):
-        return "image"
-    riff = head[8:12] if head.startswith(b"RIFF") else b""
-    if riff == b"WEBP":
-        return "image"
-    if riff == b"AVI " or head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free"):
-        return "video"  # MP4, MOV, M4V (and M4A: a sound track in the same container)
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "video"  # Matroska and WebM
-    if riff == b"WAVE" or head.startswith((b"ID3", b"OggS", b"fLaC")):
-        return "audio"
-    if len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
-        return "audio"  # an MP3 or AAC frame header
-    return None
 
 
 @dataclass(frozen=True)
@@ -84,7 +64,7 @@ class Files:
                     problem=f"file not found: {text}", hint=f"paths are relative to {self.base}"
                 )
             with path.open("rb") as handle:
-                return FileInfo(path, sniff(handle.read(_HEAD)))
+                return FileInfo(path, sniff(handle.read(HEAD_BYTES)))
         except (OSError, ValueError) as exc:
             return FileInfo(problem=f"cannot read `{text}`: {exc}", hint="check the path")
 
