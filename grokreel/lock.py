@@ -91,7 +91,8 @@ class LockFile:
         builds of one storyboard never drop each other's takes; unchanged text is not rewritten."""
 
         def merge(current: dict[str, Any]) -> dict[str, Any]:
-            nodes = current.get("nodes", {}) if current.get("version") == LOCK_VERSION else {}
+            nodes = current.get("nodes") if current.get("version") == LOCK_VERSION else {}
+            nodes = nodes if isinstance(nodes, dict) else {}
             nodes = nodes | self._updates
             if self._keep is not None:
                 nodes = {k: v for k, v in nodes.items() if k in self._keep}

@@ -47,7 +47,7 @@ class BuildState:
         self.path = store.root / "state" / f"{storyboard.stem}-{digest}.json"
         try:
             self.nodes: dict[str, dict[str, Any]] = json.loads(self.path.read_text())["nodes"]
-        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+        except (OSError, ValueError, KeyError, TypeError):  # missing or damaged: start afresh
             self.nodes = {}
 
         self.updates: dict[str, dict[str, Any]] = {}
@@ -60,7 +60,9 @@ class BuildState:
         saved its own nodes meanwhile)."""
 
         def merge(current: dict[str, Any]) -> dict[str, Any]:
-            return {"schema": KEY_SCHEMA, "nodes": current.get("nodes", {}) | self.updates}
+            nodes = current.get("nodes")
+            kept = nodes if isinstance(nodes, dict) else {}  # a damaged file starts afresh
+            return {"schema": KEY_SCHEMA, "nodes": kept | self.updates}
 
         self.nodes = update_json(self.store_root, self.path, merge)["nodes"]
 

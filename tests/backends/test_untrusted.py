@@ -168,3 +168,30 @@ def test_a_plain_ascii_asset_keeps_its_name(write_board, build_fal, fal_env):
     )
     assert build_fal(board).ok
     assert [u["name"] for u in fal_env.uploads] == ["knight.png"]
+
+
+@pytest.mark.parametrize(
+    "asset",
+    ["/etc/passwd", "../outside/secret.txt", "assets/notes.png"],
+    ids=["absolute", "parent", "text named png"],
+)
+def test_an_untrusted_asset_fails_before_any_call(write_board, board_dir, fal_env, asset):
+    """An asset outside the project, or a non-image used as an image, is a located storyboard
+    error on the fal backend too, and the server sees no call at all (nothing uploaded)."""
+    from grokreel.errors import StoryboardError
+
+    (board_dir.parent / "outside").mkdir(exist_ok=True)
+    (board_dir.parent / "outside" / "secret.txt").write_text("credentials")
+    (board_dir / "assets" / "notes.png").write_text("not an image")
+    board = write_board(
+        f"""
+        defaults: {{resolution: 480p, duration: 1}}
+        assets: {{thing: "{asset}"}}
+        shots: {{a: {{image: thing, prompt: walk}}}}
+        cut: [a]
+        """
+    )
+    with pytest.raises(StoryboardError) as info:
+        open_project(board, backend="fal").build()
+    assert f"{board}:2:" in str(info.value)
+    assert fal_env.calls == [] and fal_env.uploads == []
