@@ -35,6 +35,11 @@ def journaled(cache: Path) -> list[str]:
     return [e.request_id for e in Journal(cache).entries()]
 
 
+def tuned(fal: FalTestServer, cache: Path, **settings: object) -> FalBackend:
+    """A fal backend on the test server with some of its settings changed."""
+    return FalBackend(fal.key, cache, queue_url=fal.url, rest_url=fal.url, **settings)
+
+
 async def fails(backend: FalBackend, request: RenderRequest, workdir: Path) -> BackendError:
     """Render, expecting the shot to fail; the error."""
     with pytest.raises(BackendError) as info:
@@ -146,26 +151,11 @@ async def test_status_faults_are_retried(backend, fal_env, tmp_path, lake, kind)
     assert fal_env.count("status") >= 4 and len(fal_env.submissions) == 1
 
 
-@row("status-retry")
-async def test_status_faults_past_the_retries_keep_the_request(backend, fal_env, tmp_path, lake):
-    """When polling keeps failing, the shot fails and the next build resumes the request."""
-    fal_env.burst("status", "503+id", EXHAUST)
-    error = await fails(backend, lake, tmp_path)
-    assert "stays journaled" in str(error) and len(journaled(tmp_path)) == 1
-    await renders_without_paying_again(fal_env, tmp_path, lake)
-
-
 @row("status-waiting")
 async def test_a_request_past_the_deadline_stays_journaled(fal_env, tmp_path, lake):
     """Queued and running are polled; past the deadline the shot fails, request kept."""
     fal_env.faults.queue_seconds, fal_env.faults.run_seconds = 0.2, 5.0
-    backend = FalBackend(
-        fal_env.key,
-        tmp_path,
-        queue_url=fal_env.url,
-        rest_url=fal_env.url,
-        poll=PollSchedule.scaled(0.02, deadline=0.6),
-    )
+    backend = tuned(fal_env, tmp_path, poll=PollSchedule.scaled(0.02, deadline=0.6))
     said: list[str] = []
     with pytest.raises(BackendError, match="has not finished after 0.6 s; it stays journaled"):
         await backend.render(lake, tmp_path, said.append)
@@ -201,71 +191,58 @@ async def test_result_faults_of_a_finished_job_are_retried(backend, fal_env, tmp
     assert result.path.stat().st_size > 0
 
 
-@row("result-retry")
-async def test_result_faults_past_the_retries_keep_the_paid_request(
-    backend, fal_env, tmp_path, lake
-):
-    """Out of retries on the result: the shot fails saying the clip is paid for, and the next
-    build fetches it with no new submission."""
-    fal_env.burst("result", "503+id", EXHAUST)
-    error = await fails(backend, lake, tmp_path)
-    assert "finished and is paid for" in str(error) and "without paying again" in str(error)
-    assert len(journaled(tmp_path)) == 1
-    await renders_without_paying_again(fal_env, tmp_path, lake)
-
-
-@row("result-404", "result-422")
-@pytest.mark.parametrize(("kind", "error"), [("404+id", BackendError), ("422+id", ShotRejected)])
-async def test_final_result_answers_clear_the_journal(
-    backend, fal_env, tmp_path, lake, kind, error
-):
-    """A 404 or a 422 on the result ends the request: the shot fails, the entry is cleared."""
-    fal_env.burst("result", kind)
-    with pytest.raises(error, match=f"HTTP {kind[:3]}|rejected"):
-        await backend.render(lake, tmp_path, lambda said: None)
-    assert journaled(tmp_path) == []
-
-
-@row("result-garbled")
-async def test_a_result_that_is_not_a_video_keeps_the_request(backend, fal_env, tmp_path, lake):
-    """A 2xx result without a video fails the shot but keeps the paid request."""
-    fal_env.burst("result", "200")
-    error = await fails(backend, lake, tmp_path)
-    assert "is not a video" in str(error) and len(journaled(tmp_path)) == 1
-    await renders_without_paying_again(fal_env, tmp_path, lake)
-
-
 # -- download -------------------------------------------------------------------------------------
 @row("download-retry")
-async def test_download_faults_are_retried_then_kept(backend, fal_env, tmp_path, lake):
-    """Passing download faults are retried; past the retries the request stays journaled."""
+async def test_download_faults_are_retried(backend, fal_env, tmp_path, lake):
+    """Passing download faults (5xx, a dropped transfer) are retried: one submission."""
     fal_env.burst("download", "503", 2)
     fal_env.burst("download", "reset", 1)
     await backend.render(lake, tmp_path, lambda said: None)
-    assert fal_env.count("download") == 4
-    Journal(tmp_path).clear(lake.key)
-    fal_env.submissions.clear()
-    fal_env.burst("download", "503+id", EXHAUST)
+    assert fal_env.count("download") == 4 and len(fal_env.submissions) == 1
+
+
+# -- outcomes shared by several rows --------------------------------------------------------------
+KEPT = [  # (row, phase, failure, times, what the message says)
+    ("status-retry", "status", "503+id", EXHAUST, "stays journaled: build again to resume it"),
+    ("result-retry", "result", "503+id", EXHAUST, "finished and is paid for"),
+    ("result-garbled", "result", "200", 1, "is not a video"),
+    ("download-retry", "download", "503+id", EXHAUST, "without paying again"),
+    ("download-bad", "download", "200", 1, "bytes, fal said"),
+]
+ROWS.update(case[0] for case in KEPT)
+
+
+@pytest.mark.parametrize(("_row", "phase", "kind", "times", "said"), KEPT, ids=[k[0] for k in KEPT])
+async def test_a_fault_that_persists_keeps_the_paid_request(
+    backend, fal_env, tmp_path, lake, _row, phase, kind, times, said
+):
+    """Out of retries (or a 2xx that is not the clip): the shot fails saying the request is
+    kept, and the next build gets the clip with no new submission."""
+    fal_env.burst(phase, kind, times)
     error = await fails(backend, lake, tmp_path)
-    assert "paid for" in str(error) and len(journaled(tmp_path)) == 1
+    assert said in str(error) and len(journaled(tmp_path)) == 1
     await renders_without_paying_again(fal_env, tmp_path, lake)
 
 
-@row("download-gone")
-async def test_a_video_that_is_gone_clears_the_journal(backend, fal_env, tmp_path, lake):
-    """A 404 on the video URL: nothing is left to fetch, the entry is cleared."""
-    fal_env.burst("download", "404")
-    error = await fails(backend, lake, tmp_path)
-    assert "is gone" in str(error) and journaled(tmp_path) == []
+CLEARED = [  # (row, phase, failure, error class, what the message says)
+    ("result-404", "result", "404+id", BackendError, "HTTP 404"),
+    ("result-422", "result", "422+id", ShotRejected, "fal rejected the request"),
+    ("download-gone", "download", "404", BackendError, "is gone"),
+]
+ROWS.update(case[0] for case in CLEARED)
 
 
-@row("download-bad")
-async def test_a_download_of_the_wrong_size_keeps_the_request(backend, fal_env, tmp_path, lake):
-    """A 2xx whose bytes are not the clip fal described fails the shot; the request is kept."""
-    fal_env.burst("download", "200")
-    error = await fails(backend, lake, tmp_path)
-    assert "bytes, fal said" in str(error) and len(journaled(tmp_path)) == 1
-    await renders_without_paying_again(fal_env, tmp_path, lake)
+@pytest.mark.parametrize(
+    ("_row", "phase", "kind", "error", "said"), CLEARED, ids=[c[0] for c in CLEARED]
+)
+async def test_a_final_answer_ends_the_request(
+    backend, fal_env, tmp_path, lake, _row, phase, kind, error, said
+):
+    """A 404 or 422 for the request, or a video URL that is gone: the entry is cleared."""
+    fal_env.burst(phase, kind)
+    with pytest.raises(error, match=said):
+        await backend.render(lake, tmp_path, lambda said: None)
+    assert journaled(tmp_path) == []
 
 
 @row("download-disk")
@@ -327,14 +304,7 @@ async def test_an_unsettled_cancel_is_followed_by_the_next_build(
     cancelled and submits anew instead of failing (the cancelled one was not billed)."""
     fal_env.faults.queue_seconds, fal_env.faults.cancel_races = 60, 1
     fal_env.faults.cancel_settle, fal_env.faults.run_seconds = 1.0, 5.0
-    backend = FalBackend(
-        fal_env.key,
-        tmp_path,
-        queue_url=fal_env.url,
-        rest_url=fal_env.url,
-        poll=PollSchedule.scaled(0.02),
-        cancel_wait=0.2,
-    )
+    backend = tuned(fal_env, tmp_path, poll=PollSchedule.scaled(0.02), cancel_wait=0.2)
     said: list[str] = []
     await interrupt(backend, lake, tmp_path, said, "queued")
     await backend.aclose()
