@@ -19,6 +19,7 @@ import random
 import shutil
 import socket
 import struct
+import sys
 import tempfile
 import threading
 import time
@@ -128,7 +129,7 @@ class FalTestServer:
 
     # -- life ------------------------------------------------------------------------------------
     def start(self) -> FalTestServer:
-        httpd = ThreadingHTTPServer(self._address, _Handler)
+        httpd = _Server(self._address, _Handler)
         httpd.daemon_threads = True
         httpd.fal = self  # type: ignore[attr-defined]
         self._httpd = httpd
@@ -291,6 +292,14 @@ class FalTestServer:
         with self._lock:
             self.tokens.add(token)
         return token
+
+
+class _Server(ThreadingHTTPServer):
+    """The HTTP server, quiet about clients that hang up (killed builds do, on purpose)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
