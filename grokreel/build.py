@@ -11,15 +11,15 @@ from pathlib import Path
 import networkx as nx
 
 from .backends import default_backend, make_backend
+from .cache.lock import LockFile, lock_path
+from .cache.store import Store, atomic_write_text, sha256_file
 from .config import find_config, project_root
 from .cost import PriceTable, load_prices
 from .errors import PathError, PlanError
 from .execute import ENGINES, Listener, Outcome, Runner, RunOptions
 from .keys import KEY_SCHEMA, resolve_refs
-from .lock import LockFile, lock_path
 from .plan import Plan, compile_file
 from .state import BuildState, NodeStatus, plan_status
-from .store import Store, atomic_write_text, sha256_file
 
 __all__ = ["BuildResult", "Project", "open_project"]
 

@@ -257,8 +257,8 @@ def gc(files: tuple[Path, ...], older_than: float, remove: bool, cache_dir: Path
     """List (or --remove) cached objects that no storyboard or lock file beside FILES uses."""
     import os
 
-    from .gc import find_garbage, referenced, remove_garbage, siblings, summary_line
-    from .store import Store
+    from .cache.gc import find_garbage, referenced, remove_garbage, siblings, summary_line
+    from .cache.store import Store
 
     boards, locks, notes = siblings(list(files))
     for note in notes:

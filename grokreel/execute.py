@@ -17,16 +17,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .backends.base import Backend, MediaInput, RenderRequest
+from .cache.lease import Leases
+from .cache.lock import LockFile
+from .cache.store import Store
 from .cost import PriceTable, estimate
 from .cut.encoding import ENGINE as ENCODER
 from .errors import GrokreelError, PlanError
 from .fetch import fetch_url
 from .keys import FileHashes, job_key
-from .lease import Leases
-from .lock import LockFile
 from .plan import Job, Plan
 from .state import find_existing, is_fetchable
-from .store import Store
 
 __all__ = ["CUT_ENGINE", "ENGINES", "Outcome", "RunOptions", "Runner", "Status"]
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .cache.journal import Journal
+from .cache.lease import update_json
+from .cache.lock import LockFile
+from .cache.store import Store
 from .cost import PriceTable, estimate
-from .journal import Journal
 from .keys import KEY_SCHEMA, FileHashes, job_key, resolve_refs
-from .lease import update_json
-from .lock import LockFile
 from .plan import Job, Plan
-from .store import Store
 
 __all__ = ["BuildState", "NodeStatus", "find_existing", "is_fetchable", "plan_status"]
 

@@ -30,8 +30,8 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from .. import api
+from ..cache.journal import Journal, JournalEntry
 from ..errors import AuthError, BackendError, MediaError, PlanError
-from ..journal import Journal, JournalEntry
 from .base import Progress, RenderRequest, RenderResult
 from .fal_http import RETRY_STATUS, FalHttp, Gone, RetryPolicy, Where, server_words
 from .fal_upload import Uploads

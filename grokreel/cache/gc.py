@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import StoryboardError
+from ..errors import StoryboardError
 from .lock import LockFile, lock_path
 from .store import Store, read_record
 
@@ -37,7 +37,7 @@ def siblings(files: list[Path]) -> tuple[list[Path], list[Path], list[str]]:
 
     Returns (storyboards, lock files, notes about sibling storyboards that do not compile).
     """
-    from .plan import compile_file
+    from ..plan import compile_file
 
     named = [f for f in files if f.suffix != ".lock"]
     folders = {f.resolve().parent for f in files}
@@ -60,7 +60,7 @@ def siblings(files: list[Path]) -> tuple[list[Path], list[Path], list[str]]:
 
 def referenced(store: Store, storyboards: list[Path], locks: list[Path]) -> set[str]:
     """Output hashes the storyboards' current plans (on any backend) and lock files point at."""
-    from .build import open_project
+    from ..build import open_project
 
     keep: set[str] = set()
     for storyboard in storyboards:

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .errors import StoreError
+from ..errors import StoreError
 
 __all__ = ["Store", "atomic_write_text", "canonical_json", "read_record", "sha256_file"]
 
