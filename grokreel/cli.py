@@ -26,6 +26,39 @@ backend_opt = click.option(
     type=click.Choice(["animatic", "fal"]),
     help="Render backend (default: fal when FAL_KEY is set, else animatic).",
 )
+
+
+def _remember_remote(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value:
+        ctx.meta[f"grokreel.{param.name}"] = value
+    return value
+
+
+def remote_opts(command: Any) -> Any:
+    """--remote URL / --no-remote, read by ``_remote()`` where the command opens its project."""
+    command = click.option(
+        "--no-remote",
+        "offline",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember_remote,
+        help="Work offline: ignore the remote cache configured anywhere.",
+    )(command)
+    return click.option(
+        "--remote",
+        metavar="URL",
+        expose_value=False,
+        callback=_remember_remote,
+        help="Remote cache, s3://bucket/prefix (default: $GROKREEL_REMOTE, then "
+        "[cache] remote in grokreel.toml). Credentials come from the AWS environment.",
+    )(command)
+
+
+def _remote() -> dict[str, Any]:
+    meta = click.get_current_context().meta
+    return {"remote": meta.get("grokreel.remote"), "offline": bool(meta.get("grokreel.offline"))}
+
+
 json_opt = click.option(
     "--json",
     "as_json",
@@ -57,6 +90,7 @@ def validate(storyboard: Path) -> None:
 @main.command()
 @storyboard_arg
 @cache_opt
+@remote_opts
 @backend_opt
 @json_opt
 def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json: bool) -> None:
@@ -64,7 +98,7 @@ def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json:
     from .build import open_project
     from .report import plan_json, plan_table
 
-    project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
+    project = open_project(storyboard, cache_dir=cache_dir, backend=backend, **_remote())
     project.plan.check_backend(project.backend)
     statuses = project.status()
     if as_json:
@@ -114,6 +148,7 @@ def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json:
     help="Refuse to start over this estimate; never submit past it.",
 )
 @cache_opt
+@remote_opts
 @backend_opt
 @json_opt
 def build(
@@ -136,7 +171,7 @@ def build(
     from .progress import progress_listener
     from .report import build_json
 
-    project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
+    project = open_project(storyboard, cache_dir=cache_dir, backend=backend, **_remote())
     project.plan.check_backend(project.backend)
     for warning in project.plan.warnings:
         click.echo(str(warning), err=True)
@@ -215,6 +250,7 @@ def _dry_run(
 @storyboard_arg
 @click.argument("shot")
 @cache_opt
+@remote_opts
 @backend_opt
 def why(storyboard: Path, shot: str, cache_dir: Path | None, backend: str | None) -> None:
     """Explain one node in full: its request, inputs, key, and why it would run."""
@@ -222,7 +258,7 @@ def why(storyboard: Path, shot: str, cache_dir: Path | None, backend: str | None
     from .errors import PlanError
     from .report import why_text
 
-    project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
+    project = open_project(storyboard, cache_dir=cache_dir, backend=backend, **_remote())
     statuses = {s.job.id: s for s in project.status()}
     job_id = project.plan.final.get(shot, shot)
     ids = (
@@ -290,6 +326,7 @@ def gc(files: tuple[Path, ...], older_than: float, remove: bool, cache_dir: Path
     help="Where to copy the clips the timeline uses (default: OUT_media beside it).",
 )
 @cache_opt
+@remote_opts
 @backend_opt
 def export(
     storyboard: Path,
@@ -303,7 +340,7 @@ def export(
     from .cut.otio import check_destination, export_otio, media_dir_for
 
     check_destination(otio_path)
-    project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
+    project = open_project(storyboard, cache_dir=cache_dir, backend=backend, **_remote())
     timeline = export_otio(project, otio_path, media_dir)
     clips = sum(len(track.find_clips()) for track in timeline.tracks)
     media = media_dir or media_dir_for(otio_path)

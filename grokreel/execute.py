@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .backends.base import Backend, MediaInput, RenderRequest
+from .cache import sync
 from .cache.lease import Leases
 from .cache.lock import LockFile
 from .cache.store import Store
@@ -134,6 +135,8 @@ class Runner:
                 key, lambda: self.listener((job, "rendered by another build"))
             ):
                 record = self._reuse(job, key)  # another build may have stored it meanwhile
+                if record is None:
+                    record = await self._pull(job, key)
                 if record is None and job.endpoint and job.id not in self.options.force:
                     record = await self._fetch_locked(job, key)
                 if record is not None:
@@ -193,8 +196,12 @@ class Runner:
         workdir = self.store.workdir()
         try:
             self.listener((job, "fetching locked take"))
-            path = await fetch_url(entry["source_url"], workdir / "take.mp4")
-            sha, size = self.store.put(path)
+            if await self._pull_blob(entry["output_sha256"]):
+                sha = entry["output_sha256"]
+                size = self.store.blob_path(sha).stat().st_size
+            else:
+                path = await fetch_url(entry["source_url"], workdir / "take.mp4")
+                sha, size = self.store.put(path)
         except GrokreelError as exc:
             self.notes.append(f"locked take of `{job.id}` can no longer be fetched: {exc}")
             return None
@@ -214,7 +221,32 @@ class Runner:
         } | {k: entry.get(k) for k in ("request_id", "source_url", "endpoint", "cost")}
         record["video"] = {"url": entry["source_url"], "duration": entry.get("duration")}
         self.store.put_action(key, record)
+        await self._push(job, key, record)
         return record
+
+    # -- the remote cache (cache/sync.py) --------------------------------------------------------
+    async def _pull(self, job: Job, key: str) -> dict[str, Any] | None:
+        """``key``'s output from the remote cache, verified, before anything is paid."""
+        if self.store.remote is None or job.id in self.options.force:
+            return None
+        record = await asyncio.to_thread(sync.pull, self.store, key)
+        if record is not None:
+            self.listener((job, "pulled from the remote cache"))
+        return record
+
+    async def _pull_blob(self, sha: str) -> bool:
+        if self.store.remote is None:
+            return False
+        return await asyncio.to_thread(sync.pull_blob, self.store, sha)
+
+    async def _push(self, job: Job, key: str, record: dict[str, Any]) -> None:
+        """Share a finished job; a failed push costs the other machines a pull, not this build."""
+        if self.store.remote is None:
+            return
+        try:
+            await asyncio.to_thread(sync.push, self.store, key, record)
+        except GrokreelError as exc:
+            self.notes.append(f"`{job.id}` was not shared with the remote cache: {exc}")
 
     # -- keys and inputs -------------------------------------------------------------------------
     def key_of(self, job: Job) -> str:
@@ -268,6 +300,7 @@ class Runner:
             record |= {"output": sha, "size": size}
             record["takes"] = _earlier_takes(self.store.get_action(key), sha)
             self.store.put_action(key, record)
+            await self._push(job, key, record)  # before release: a claim outlives no record
             if job.endpoint:
                 await self.backend.release(key, sha)
             return record
