@@ -92,6 +92,8 @@ class Runner:
         self.stopped = False  # a job failed and --keep-going is off
         self.notes: list[str] = []  # things the user should hear about (unfetchable takes…)
         self.leases = Leases(store.root)
+        if store.remote is not None and hasattr(backend, "share"):
+            backend.share(store.remote)  # one paid request per job across machines
 
     async def run(self, job_ids: list[str] | None = None) -> dict[str, Outcome]:
         """Run ``job_ids`` (default: all) and everything they need; return every outcome."""

@@ -5,6 +5,7 @@ moto (`moto[server]`) is a test dependency; this module imports it only when a s
 
 from __future__ import annotations
 
+import logging
 import random
 import socket
 import threading
@@ -24,6 +25,7 @@ class MotoS3:
         self.url = ""
 
     def __enter__(self) -> MotoS3:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per S3 call otherwise
         self.server.start()
         host, port = self.server.get_host_and_port()
         self.url = f"http://{host}:{port}"
