@@ -288,27 +288,59 @@ def why(storyboard: Path, shot: str, cache_dir: Path | None, backend: str | None
     help="Only objects untouched for this many days.",
 )
 @click.option("--remove", is_flag=True, help="Delete them (default: only list).")
+@click.option(
+    "--remote",
+    "in_remote",
+    is_flag=True,
+    help="Collect in the remote cache ($GROKREEL_REMOTE or [cache] remote) instead.",
+)
 @cache_opt
-def gc(files: tuple[Path, ...], older_than: float, remove: bool, cache_dir: Path | None) -> None:
+def gc(
+    files: tuple[Path, ...],
+    older_than: float,
+    remove: bool,
+    in_remote: bool,
+    cache_dir: Path | None,
+) -> None:
     """List (or --remove) cached objects that no storyboard or lock file beside FILES uses."""
     import os
 
-    from .cache.gc import find_garbage, referenced, remove_garbage, siblings, summary_line
+    from .cache import gc as collect
     from .cache.store import Store
 
-    boards, locks, notes = siblings(list(files))
+    boards, locks, notes = collect.siblings(list(files))
     for note in notes:
         click.echo(f"warning: {note}", err=True)
     default = files[0].resolve().parent / ".grokreel"
     store = Store(cache_dir or Path(os.environ.get("GROKREEL_CACHE_DIR") or default))
-    garbage = find_garbage(store, referenced(store, boards, locks), older_than)
+    keep = collect.referenced(store, boards, locks)
+    shared = _gc_remote(files[0]) if in_remote else None
+    if shared is not None:
+        garbage = collect.find_remote_garbage(shared, keep, older_than)
+    else:
+        garbage = collect.find_garbage(store, keep, older_than)
     for item in garbage:
-        click.echo(summary_line(item))
+        click.echo(collect.summary_line(item))
     total = sum(g.size for g in garbage) / 1e6
-    if remove:
-        remove_garbage(store, garbage)
+    if remove and shared is not None:
+        collect.remove_remote_garbage(shared, garbage)
+    elif remove:
+        collect.remove_garbage(store, garbage)
     verb = "removed" if remove else "collectable (use --remove)"
     click.echo(f"{len(garbage)} object(s), {total:.2f} MB {verb}", err=True)
+
+
+def _gc_remote(file: Path) -> Any:
+    """The configured remote cache, reachable, for `gc --remote`."""
+    from .cache.remote import open_remote, remote_url
+    from .errors import PlanError
+
+    url = remote_url(file)
+    if url is None:
+        raise PlanError("gc --remote: no remote cache is configured (GROKREEL_REMOTE or [cache])")
+    shared = open_remote(url)
+    shared.check()
+    return shared
 
 
 @main.command()

@@ -191,9 +191,10 @@ class Runner:
         return cost
 
     async def _fetch_locked(self, job: Job, key: str) -> dict[str, Any] | None:
-        """A locked take missing from the cache, fetched from its recorded URL and verified."""
+        """A locked take missing from the cache, fetched from the remote cache or from its
+        recorded URL, and verified."""
         entry = self.options.lock.entry(job.id, key) if self.options.lock else None
-        if not entry or not is_fetchable(entry):
+        if not entry or not (is_fetchable(entry) or self.store.remote is not None):
             return None
         workdir = self.store.workdir()
         try:
@@ -201,6 +202,8 @@ class Runner:
             if await self._pull_blob(entry["output_sha256"]):
                 sha = entry["output_sha256"]
                 size = self.store.blob_path(sha).stat().st_size
+            elif not is_fetchable(entry):
+                return None
             else:
                 path = await fetch_url(entry["source_url"], workdir / "take.mp4")
                 sha, size = self.store.put(path)
@@ -221,7 +224,7 @@ class Runner:
             "size": size,
             "fetched_from_lock": True,
         } | {k: entry.get(k) for k in ("request_id", "source_url", "endpoint", "cost")}
-        record["video"] = {"url": entry["source_url"], "duration": entry.get("duration")}
+        record["video"] = {"url": entry.get("source_url"), "duration": entry.get("duration")}
         self.store.put_action(key, record)
         await self._push(job, key, record)
         return record

@@ -87,3 +87,39 @@ def test_records_follow_their_blobs(machine, moto: MotoS3, bucket: str) -> None:
     assert records
     for key in records:
         assert json.loads(moto.get(bucket, key))["output"] in blobs
+
+
+def test_locked_takes_come_from_the_remote(
+    machine, moto: MotoS3, bucket: str, board: Path, tmp_path: Path, s3_env: str
+) -> None:
+    """With the remote's records gone, a --locked build on a clean machine still finds every
+    locked take among the remote's blobs."""
+    machine("a")
+    client = moto.client()
+    for key in moto.keys(bucket, "team/actions/"):
+        client.delete_object(Bucket=bucket, Key=key)
+    project = open_project(board, cache_dir=tmp_path / "b", remote=s3_env)
+    assert {s.status for s in project.status() if s.job.endpoint} == {"remote"}
+    result = project.build(output=tmp_path / "b.mp4", locked=True)
+    assert result.ok and result.count("rendered") == sum(
+        1 for o in result.outcomes.values() if not o.job.endpoint
+    )
+
+
+def test_gc_remote_removes_only_what_nothing_references(
+    machine, moto: MotoS3, bucket: str, board: Path, cli, s3_env: str, monkeypatch
+) -> None:
+    """After a prompt changes, the old take's blob and record are collected from the bucket;
+    every blob the board or its lock file uses stays."""
+    machine("a")
+    board.write_text(board.read_text().replace("rides into the fog", "rides into the sun"))
+    machine("a")
+    before = set(moto.keys(bucket, "team/objects/"))
+    monkeypatch.setenv("GROKREEL_REMOTE", s3_env)
+    listed = cli("gc", board, "--remote", "--older-than", "0", "--cache-dir", board.parent / "x")
+    assert listed.exit_code == 0 and "remote object" in listed.output
+    cli("gc", board, "--remote", "--older-than", "0", "--remove", "--cache-dir", board.parent / "x")
+    after = set(moto.keys(bucket, "team/objects/"))
+    assert after < before
+    project = open_project(board, cache_dir=board.parent / "fresh", remote=s3_env)
+    assert {s.status for s in project.status()} == {"remote"}
