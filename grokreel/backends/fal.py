@@ -148,6 +148,8 @@ class FalBackend:
             if result is not None:
                 return result
             progress(f"request {entry.request_id} was cancelled unbilled; submitting anew")
+            if await self._claimed_elsewhere(request, progress) is not None:
+                raise self.http.fail(where, "another machine took this job over; build again")
         body = await self._inputs(request, where, progress)  # Ctrl-C here costs nothing
         entry, interrupted = await _settle(self._submit(request, body, where, progress))
         flight = _Flight(entry)
