@@ -11,15 +11,16 @@ from pathlib import Path
 import networkx as nx
 
 from .backends import default_backend, make_backend
+from .cache.lock import LockFile, lock_path
+from .cache.remote import Remote, open_remote, remote_url
+from .cache.store import Store, atomic_write_text, sha256_file
 from .config import find_config, project_root
 from .cost import PriceTable, load_prices
 from .errors import PathError, PlanError
 from .execute import ENGINES, Listener, Outcome, Runner, RunOptions
 from .keys import KEY_SCHEMA, resolve_refs
-from .lock import LockFile, lock_path
 from .plan import Plan, compile_file
 from .state import BuildState, NodeStatus, plan_status
-from .store import Store, atomic_write_text, sha256_file
 
 __all__ = ["BuildResult", "Project", "open_project"]
 
@@ -278,13 +279,30 @@ def _lock_entry(outcome: Outcome) -> dict[str, object]:
 
 
 def open_project(
-    path: Path, *, cache_dir: Path | None = None, backend: str | None = None
+    path: Path,
+    *,
+    cache_dir: Path | None = None,
+    backend: str | None = None,
+    remote: str | None = None,
+    offline: bool = False,
 ) -> Project:
-    """Compile ``path`` and pick its cache folder, backend and prices (flags, then environment)."""
+    """Compile ``path`` and pick its cache folder, remote cache, backend and prices (flags, then
+    environment, then grokreel.toml). A remote that cannot be reached is an error here, before
+    anything is paid."""
     plan = compile_file(Path(path))
     root = cache_dir or os.environ.get("GROKREEL_CACHE_DIR") or plan.path.parent / ".grokreel"
     prices = load_prices(plan.path, plan.storyboard.prices)
-    return Project(plan, Store(Path(root)), backend or default_backend(), prices)
+    store = Store(Path(root), _open_remote(plan.path, remote, offline))
+    return Project(plan, store, backend or default_backend(), prices)
+
+
+def _open_remote(storyboard: Path, url: str | None, offline: bool) -> Remote | None:
+    url = remote_url(storyboard, url, offline)
+    if url is None:
+        return None
+    shared = open_remote(url)
+    shared.check()
+    return shared
 
 
 def export_blob(store: Store, sha: str, dest: Path) -> None:

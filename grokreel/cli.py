@@ -26,6 +26,39 @@ backend_opt = click.option(
     type=click.Choice(["animatic", "fal"]),
     help="Render backend (default: fal when FAL_KEY is set, else animatic).",
 )
+
+
+def _remember_remote(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value:
+        ctx.meta[f"grokreel.{param.name}"] = value
+    return value
+
+
+def remote_opts(command: Any) -> Any:
+    """--remote URL / --no-remote, read by ``_remote()`` where the command opens its project."""
+    command = click.option(
+        "--no-remote",
+        "offline",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember_remote,
+        help="Work offline: ignore the remote cache configured anywhere.",
+    )(command)
+    return click.option(
+        "--remote",
+        metavar="URL",
+        expose_value=False,
+        callback=_remember_remote,
+        help="Remote cache, s3://bucket/prefix (default: $GROKREEL_REMOTE, then "
+        "[cache] remote in grokreel.toml). Credentials come from the AWS environment.",
+    )(command)
+
+
+def _remote() -> dict[str, Any]:
+    meta = click.get_current_context().meta
+    return {"remote": meta.get("grokreel.remote"), "offline": bool(meta.get("grokreel.offline"))}
+
+
 json_opt = click.option(
     "--json",
     "as_json",
@@ -57,6 +90,7 @@ def validate(storyboard: Path) -> None:
 @main.command()
 @storyboard_arg
 @cache_opt
+@remote_opts
 @backend_opt
 @json_opt
 def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json: bool) -> None:
@@ -64,7 +98,7 @@ def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json:
     from .build import open_project
     from .report import plan_json, plan_table
 
-    project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
+    project = open_project(storyboard, cache_dir=cache_dir, backend=backend, **_remote())
     project.plan.check_backend(project.backend)
     statuses = project.status()
     if as_json:
@@ -114,6 +148,7 @@ def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json:
     help="Refuse to start over this estimate; never submit past it.",
 )
 @cache_opt
+@remote_opts
 @backend_opt
 @json_opt
 def build(
@@ -136,7 +171,7 @@ def build(
     from .progress import progress_listener
     from .report import build_json
 
-    project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
+    project = open_project(storyboard, cache_dir=cache_dir, backend=backend, **_remote())
     project.plan.check_backend(project.backend)
     for warning in project.plan.warnings:
         click.echo(str(warning), err=True)
@@ -215,6 +250,7 @@ def _dry_run(
 @storyboard_arg
 @click.argument("shot")
 @cache_opt
+@remote_opts
 @backend_opt
 def why(storyboard: Path, shot: str, cache_dir: Path | None, backend: str | None) -> None:
     """Explain one node in full: its request, inputs, key, and why it would run."""
@@ -222,7 +258,7 @@ def why(storyboard: Path, shot: str, cache_dir: Path | None, backend: str | None
     from .errors import PlanError
     from .report import why_text
 
-    project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
+    project = open_project(storyboard, cache_dir=cache_dir, backend=backend, **_remote())
     statuses = {s.job.id: s for s in project.status()}
     job_id = project.plan.final.get(shot, shot)
     ids = (
@@ -252,27 +288,59 @@ def why(storyboard: Path, shot: str, cache_dir: Path | None, backend: str | None
     help="Only objects untouched for this many days.",
 )
 @click.option("--remove", is_flag=True, help="Delete them (default: only list).")
+@click.option(
+    "--remote",
+    "in_remote",
+    is_flag=True,
+    help="Collect in the remote cache ($GROKREEL_REMOTE or [cache] remote) instead.",
+)
 @cache_opt
-def gc(files: tuple[Path, ...], older_than: float, remove: bool, cache_dir: Path | None) -> None:
+def gc(
+    files: tuple[Path, ...],
+    older_than: float,
+    remove: bool,
+    in_remote: bool,
+    cache_dir: Path | None,
+) -> None:
     """List (or --remove) cached objects that no storyboard or lock file beside FILES uses."""
     import os
 
-    from .gc import find_garbage, referenced, remove_garbage, siblings, summary_line
-    from .store import Store
+    from .cache import gc as collect
+    from .cache.store import Store
 
-    boards, locks, notes = siblings(list(files))
+    boards, locks, notes = collect.siblings(list(files))
     for note in notes:
         click.echo(f"warning: {note}", err=True)
     default = files[0].resolve().parent / ".grokreel"
     store = Store(cache_dir or Path(os.environ.get("GROKREEL_CACHE_DIR") or default))
-    garbage = find_garbage(store, referenced(store, boards, locks), older_than)
+    keep = collect.referenced(store, boards, locks)
+    shared = _gc_remote(files[0]) if in_remote else None
+    if shared is not None:
+        garbage = collect.find_remote_garbage(shared, keep, older_than)
+    else:
+        garbage = collect.find_garbage(store, keep, older_than)
     for item in garbage:
-        click.echo(summary_line(item))
+        click.echo(collect.summary_line(item))
     total = sum(g.size for g in garbage) / 1e6
-    if remove:
-        remove_garbage(store, garbage)
+    if remove and shared is not None:
+        collect.remove_remote_garbage(shared, garbage)
+    elif remove:
+        collect.remove_garbage(store, garbage)
     verb = "removed" if remove else "collectable (use --remove)"
     click.echo(f"{len(garbage)} object(s), {total:.2f} MB {verb}", err=True)
+
+
+def _gc_remote(file: Path) -> Any:
+    """The configured remote cache, reachable, for `gc --remote`."""
+    from .cache.remote import open_remote, remote_url
+    from .errors import PlanError
+
+    url = remote_url(file)
+    if url is None:
+        raise PlanError("gc --remote: no remote cache is configured (GROKREEL_REMOTE or [cache])")
+    shared = open_remote(url)
+    shared.check()
+    return shared
 
 
 @main.command()
@@ -290,6 +358,7 @@ def gc(files: tuple[Path, ...], older_than: float, remove: bool, cache_dir: Path
     help="Where to copy the clips the timeline uses (default: OUT_media beside it).",
 )
 @cache_opt
+@remote_opts
 @backend_opt
 def export(
     storyboard: Path,
@@ -303,7 +372,7 @@ def export(
     from .cut.otio import check_destination, export_otio, media_dir_for
 
     check_destination(otio_path)
-    project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
+    project = open_project(storyboard, cache_dir=cache_dir, backend=backend, **_remote())
     timeline = export_otio(project, otio_path, media_dir)
     clips = sum(len(track.find_clips()) for track in timeline.tracks)
     media = media_dir or media_dir_for(otio_path)

@@ -4,6 +4,7 @@ GrokreelError
 ├── StoryboardError      the storyboard has problems (all of them, with FILE:LINE:COL)
 ├── PlanError            the film cannot be planned as asked (unknown target, locked build…)
 ├── StoreError           the cache holds something it should not (a hash mismatch)
+│   └── RemoteError      the remote cache (S3) cannot be reached or refused a call
 ├── PathError            a file or folder the user named cannot be read or written as asked
 ├── MediaError           a video could not be made, read or decoded
 ├── BackendError         a render backend failed for one shot
@@ -26,6 +27,7 @@ __all__ = [
     "MediaError",
     "PathError",
     "PlanError",
+    "RemoteError",
     "ShotRejected",
     "StoreError",
     "StoryboardError",
@@ -70,6 +72,10 @@ class PlanError(GrokreelError):
 
 class StoreError(GrokreelError):
     """The content store is damaged or a blob failed its hash check."""
+
+
+class RemoteError(StoreError):
+    """The remote cache cannot be reached or refused a call; the message never holds a secret."""
 
 
 class PathError(GrokreelError):

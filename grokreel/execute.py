@@ -17,16 +17,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .backends.base import Backend, MediaInput, RenderRequest
+from .cache import sync
+from .cache.lease import Leases
+from .cache.lock import LockFile
+from .cache.store import Store
 from .cost import PriceTable, estimate
 from .cut.encoding import ENGINE as ENCODER
 from .errors import GrokreelError, PlanError
 from .fetch import fetch_url
 from .keys import FileHashes, job_key
-from .lease import Leases
-from .lock import LockFile
 from .plan import Job, Plan
 from .state import find_existing, is_fetchable
-from .store import Store
 
 __all__ = ["CUT_ENGINE", "ENGINES", "Outcome", "RunOptions", "Runner", "Status"]
 
@@ -91,6 +92,8 @@ class Runner:
         self.stopped = False  # a job failed and --keep-going is off
         self.notes: list[str] = []  # things the user should hear about (unfetchable takes…)
         self.leases = Leases(store.root)
+        if store.remote is not None and hasattr(backend, "share"):
+            backend.share(store.remote)  # one paid request per job across machines
 
     async def run(self, job_ids: list[str] | None = None) -> dict[str, Outcome]:
         """Run ``job_ids`` (default: all) and everything they need; return every outcome."""
@@ -134,6 +137,8 @@ class Runner:
                 key, lambda: self.listener((job, "rendered by another build"))
             ):
                 record = self._reuse(job, key)  # another build may have stored it meanwhile
+                if record is None:
+                    record = await self._pull(job, key)
                 if record is None and job.endpoint and job.id not in self.options.force:
                     record = await self._fetch_locked(job, key)
                 if record is not None:
@@ -186,15 +191,22 @@ class Runner:
         return cost
 
     async def _fetch_locked(self, job: Job, key: str) -> dict[str, Any] | None:
-        """A locked take missing from the cache, fetched from its recorded URL and verified."""
+        """A locked take missing from the cache, fetched from the remote cache or from its
+        recorded URL, and verified."""
         entry = self.options.lock.entry(job.id, key) if self.options.lock else None
-        if not entry or not is_fetchable(entry):
+        if not entry or not (is_fetchable(entry) or self.store.remote is not None):
             return None
         workdir = self.store.workdir()
         try:
             self.listener((job, "fetching locked take"))
-            path = await fetch_url(entry["source_url"], workdir / "take.mp4")
-            sha, size = self.store.put(path)
+            if await self._pull_blob(entry["output_sha256"]):
+                sha = entry["output_sha256"]
+                size = self.store.blob_path(sha).stat().st_size
+            elif not is_fetchable(entry):
+                return None
+            else:
+                path = await fetch_url(entry["source_url"], workdir / "take.mp4")
+                sha, size = self.store.put(path)
         except GrokreelError as exc:
             self.notes.append(f"locked take of `{job.id}` can no longer be fetched: {exc}")
             return None
@@ -212,9 +224,34 @@ class Runner:
             "size": size,
             "fetched_from_lock": True,
         } | {k: entry.get(k) for k in ("request_id", "source_url", "endpoint", "cost")}
-        record["video"] = {"url": entry["source_url"], "duration": entry.get("duration")}
+        record["video"] = {"url": entry.get("source_url"), "duration": entry.get("duration")}
         self.store.put_action(key, record)
+        await self._push(job, key, record)
         return record
+
+    # -- the remote cache (cache/sync.py) --------------------------------------------------------
+    async def _pull(self, job: Job, key: str) -> dict[str, Any] | None:
+        """``key``'s output from the remote cache, verified, before anything is paid."""
+        if self.store.remote is None or job.id in self.options.force:
+            return None
+        record = await asyncio.to_thread(sync.pull, self.store, key)
+        if record is not None:
+            self.listener((job, "pulled from the remote cache"))
+        return record
+
+    async def _pull_blob(self, sha: str) -> bool:
+        if self.store.remote is None:
+            return False
+        return await asyncio.to_thread(sync.pull_blob, self.store, sha)
+
+    async def _push(self, job: Job, key: str, record: dict[str, Any]) -> None:
+        """Share a finished job; a failed push costs the other machines a pull, not this build."""
+        if self.store.remote is None:
+            return
+        try:
+            await asyncio.to_thread(sync.push, self.store, key, record)
+        except GrokreelError as exc:
+            self.notes.append(f"`{job.id}` was not shared with the remote cache: {exc}")
 
     # -- keys and inputs -------------------------------------------------------------------------
     def key_of(self, job: Job) -> str:
@@ -268,6 +305,7 @@ class Runner:
             record |= {"output": sha, "size": size}
             record["takes"] = _earlier_takes(self.store.get_action(key), sha)
             self.store.put_action(key, record)
+            await self._push(job, key, record)  # before release: a claim outlives no record
             if job.endpoint:
                 await self.backend.release(key, sha)
             return record

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .cache.store import canonical_json, sha256_file
 from .plan import Job
-from .store import canonical_json, sha256_file
 
 __all__ = ["KEY_SCHEMA", "FileHashes", "job_key", "resolve_refs"]
 

@@ -127,6 +127,8 @@ def plan_table(statuses: list[NodeStatus], out: TextIO, backend: str = "fal") ->
         " (free on the animatic backend; the fal price is shown)" if backend == "animatic" else ""
     )
     fetched = f", {fetch} locked take(s) to fetch ($0)" if fetch else ""
+    shared = sum(1 for s in statuses if s.status == "remote")
+    fetched += f", {shared} to pull from the remote cache ($0)" if shared else ""
     out.write(
         f"{todo} of {len(statuses)} node(s) to run{fetched}; estimated cost ${total:.2f}{free}\n"
     )

@@ -12,18 +12,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .cache.journal import Journal
+from .cache.lease import update_json
+from .cache.lock import LockFile
+from .cache.store import Store
+from .cache.sync import peek
+from .cache.tier import blob_name
 from .cost import PriceTable, estimate
-from .journal import Journal
 from .keys import KEY_SCHEMA, FileHashes, job_key, resolve_refs
-from .lease import update_json
-from .lock import LockFile
 from .plan import Job, Plan
-from .store import Store
 
 __all__ = ["BuildState", "NodeStatus", "find_existing", "is_fetchable", "plan_status"]
 
 # fetch: not in the cache, but the lock file's take will be downloaded from its URL (free)
-PlanStatus = Literal["cached", "fetch", "new", "stale"]
+# remote: not in the cache, but the remote cache holds it and it will be pulled (free)
+PlanStatus = Literal["cached", "remote", "fetch", "new", "stale"]
 
 
 @dataclass
@@ -161,6 +164,9 @@ def _status_of(
     if record:
         return NodeStatus(job, "cached", key, [], record["output"])
     entry = lock.entry(job.id, key) if lock else None
+    shared = _in_remote(store, key, entry)
+    if shared is not None:
+        return NodeStatus(job, "remote", key, ["the remote cache holds it"], shared)
     if entry and job.endpoint and is_fetchable(entry):
         reason = "the locked take will be fetched from its URL"
         return NodeStatus(job, "fetch", key, [reason], entry["output_sha256"])
@@ -174,6 +180,17 @@ def _status_of(
         status.output = entry["output_sha256"]
         status.reasons = ["made locally from locked inputs"]
     return status
+
+
+def _in_remote(store: Store, key: str, entry: dict[str, Any] | None) -> str | None:
+    """The output the remote cache holds for ``key`` (its record, or the locked take's blob)."""
+    if store.remote is None:
+        return None
+    record = peek(store, key)
+    if record is not None:
+        return str(record["output"])
+    sha = entry.get("output_sha256") if entry else None
+    return sha if isinstance(sha, str) and store.remote.head(blob_name(sha)) else None
 
 
 def is_fetchable(entry: dict[str, Any]) -> bool:

@@ -30,8 +30,10 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from .. import api
+from ..cache.claims import Claims
+from ..cache.journal import Journal, JournalEntry
+from ..cache.tier import Tier
 from ..errors import AuthError, BackendError, MediaError, PlanError
-from ..journal import Journal, JournalEntry
 from .base import Progress, RenderRequest, RenderResult
 from .fal_http import RETRY_STATUS, FalHttp, Gone, RetryPolicy, Where, server_words
 from .fal_upload import Uploads
@@ -138,7 +140,7 @@ class FalBackend:
         self, request: RenderRequest, workdir: Path, progress: Progress
     ) -> RenderResult:
         where = Where(request.shot, request.endpoint_id)
-        entry = self._journaled(request)
+        entry = self._journaled(request) or await self._claimed_elsewhere(request, progress)
         if entry is not None:
             progress(f"resuming {entry.request_id}")
             flight = _Flight(entry, state="UNKNOWN")  # never cancel what may already be running
@@ -146,6 +148,8 @@ class FalBackend:
             if result is not None:
                 return result
             progress(f"request {entry.request_id} was cancelled unbilled; submitting anew")
+            if await self._claimed_elsewhere(request, progress) is not None:
+                raise self.http.fail(where, "another machine took this job over; build again")
         body = await self._inputs(request, where, progress)  # Ctrl-C here costs nothing
         entry, interrupted = await _settle(self._submit(request, body, where, progress))
         flight = _Flight(entry)
@@ -203,6 +207,24 @@ class FalBackend:
             tail = f"request {entry.request_id} stays journaled: build again to resume it"
         exc.args = (f"{exc}; {tail}",)
         return exc
+
+    def share(self, remote: Tier) -> None:
+        """Share the paid-request journal through ``remote``: one submit per job across every
+        machine using it (cache/claims.py)."""
+        self.journal.claims = Claims(remote)
+
+    async def _claimed_elsewhere(
+        self, request: RenderRequest, progress: Progress
+    ) -> JournalEntry | None:
+        """Claim the job before submitting; another machine's request for it, if it has one,
+        is journaled here and followed instead of paid for again."""
+        if self.journal.claims is None:
+            return None
+        entry = await self.journal.claims.take(request.key, fresh=request.variation == 0)
+        if entry is not None:
+            progress(f"following request {entry.request_id} of another machine")
+            self.journal.record(entry, share=False)
+        return entry
 
     def _journaled(self, request: RenderRequest) -> JournalEntry | None:
         """A request this cache already paid for, if it was made on the same fal host."""

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..cache.store import atomic_write_text
 from ..media.sniff import MediaType, media_type_of
-from ..store import atomic_write_text
 from .base import MediaInput, Progress
 from .fal_http import FalHttp, Transient, Where, origin
 

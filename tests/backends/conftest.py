@@ -14,7 +14,7 @@ import stamina
 from grokreel import BuildResult, api, open_project
 from grokreel.backends.base import RenderRequest
 from grokreel.backends.fal import FalBackend
-from grokreel.journal import JournalEntry
+from grokreel.cache.journal import JournalEntry
 from grokreel.testing import FalTestServer
 
 POLL = "0.02"  # seconds: the first poll interval in tests (queued polls back off to 10×)

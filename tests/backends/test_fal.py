@@ -11,8 +11,8 @@ import pytest
 from grokreel import api
 from grokreel.backends.fal import FalBackend, PollSchedule
 from grokreel.backends.fal_http import retry_after
+from grokreel.cache.journal import Journal
 from grokreel.errors import AuthError, BackendError, ShotRejected
-from grokreel.journal import Journal
 from grokreel.media.probe import probe
 from grokreel.testing import FalTestServer
 

@@ -9,8 +9,8 @@ import pytest
 from grokreel import api
 from grokreel.backends.base import RenderRequest
 from grokreel.backends.fal import FalBackend
+from grokreel.cache.journal import Journal
 from grokreel.errors import BackendError
-from grokreel.journal import Journal
 
 REUSE = """
     defaults: {resolution: 480p, duration: 1}

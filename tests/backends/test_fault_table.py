@@ -16,8 +16,8 @@ import pytest
 from grokreel import api
 from grokreel.backends.base import MediaInput, RenderRequest
 from grokreel.backends.fal import FalBackend, PollSchedule
+from grokreel.cache.journal import Journal
 from grokreel.errors import AuthError, BackendError, ShotRejected
-from grokreel.journal import Journal
 from grokreel.testing import FalTestServer
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "faults.md"

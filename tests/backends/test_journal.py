@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grokreel.journal import Journal, JournalEntry
+from grokreel.cache.journal import Journal, JournalEntry
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 
 from grokreel import PlanError, open_project
 from grokreel.backends import make_backend
+from grokreel.cache.store import sha256_file
 from grokreel.execute import Runner, RunOptions
-from grokreel.store import sha256_file
 
 BOARD = """
     defaults: {resolution: 480p, duration: 2}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grokreel.journal import Journal
+from grokreel.cache.journal import Journal
 from grokreel.media.probe import probe
 from grokreel.testing import FalTestServer
 

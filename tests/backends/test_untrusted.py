@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from grokreel import open_project
+from grokreel.cache.journal import Journal
 from grokreel.errors import BackendError
-from grokreel.journal import Journal
 
 
 class Elsewhere:

@@ -9,15 +9,26 @@ a paid clip).
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import StoryboardError
+from ..errors import StoryboardError
 from .lock import LockFile, lock_path
 from .store import Store, read_record
+from .tier import Tier
 
-__all__ = ["Garbage", "find_garbage", "referenced", "remove_garbage", "siblings", "summary_line"]
+__all__ = [
+    "Garbage",
+    "find_garbage",
+    "find_remote_garbage",
+    "referenced",
+    "remove_garbage",
+    "remove_remote_garbage",
+    "siblings",
+    "summary_line",
+]
 
 BACKENDS = ("animatic", "fal")
 
@@ -37,7 +48,7 @@ def siblings(files: list[Path]) -> tuple[list[Path], list[Path], list[str]]:
 
     Returns (storyboards, lock files, notes about sibling storyboards that do not compile).
     """
-    from .plan import compile_file
+    from ..plan import compile_file
 
     named = [f for f in files if f.suffix != ".lock"]
     folders = {f.resolve().parent for f in files}
@@ -60,7 +71,7 @@ def siblings(files: list[Path]) -> tuple[list[Path], list[Path], list[str]]:
 
 def referenced(store: Store, storyboards: list[Path], locks: list[Path]) -> set[str]:
     """Output hashes the storyboards' current plans (on any backend) and lock files point at."""
-    from .build import open_project
+    from ..build import open_project
 
     keep: set[str] = set()
     for storyboard in storyboards:
@@ -119,3 +130,31 @@ def summary_line(item: Garbage) -> str:
     """One listing line: object, size, age and what it was."""
     mb, days = item.size / 1e6, item.age_days
     return f"{item.path.name}  {mb:8.2f} MB  {days:5.1f} days  {item.what}"
+
+
+def find_remote_garbage(remote: Tier, keep: set[str], older_than_days: float) -> list[Garbage]:
+    """Blobs in the remote cache that nothing in ``keep`` names, untouched for long enough;
+    the journal (claims, receipts) and upload records are never collected."""
+    now = time.time()
+    found = []
+    for item in remote.names("objects/"):
+        sha = item.name.rsplit("/", 1)[-1]
+        age = (now - item.modified) / 86400
+        if sha not in keep and age >= older_than_days:
+            found.append(Garbage(Path(item.name), item.size, age, "remote object"))
+    return found
+
+
+def remove_remote_garbage(remote: Tier, garbage: list[Garbage]) -> None:
+    """Delete the records that name collected blobs first (a record never outlives its blob),
+    then the blobs."""
+    gone = {g.path.name for g in garbage}
+    for item in remote.names("actions/"):
+        try:
+            record = json.loads(remote.read(item.name) or b"")
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("output") in gone:
+            remote.delete(item.name)
+    for g in garbage:
+        remote.delete(str(g.path))

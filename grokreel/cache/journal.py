@@ -17,9 +17,12 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .store import atomic_write_text
+
+if TYPE_CHECKING:
+    from .claims import Claims
 
 __all__ = ["Journal", "JournalEntry"]
 
@@ -48,18 +51,23 @@ class JournalEntry:
 class Journal:
     """Durable job key → in-flight request map under ``<cache_dir>/journal/``."""
 
-    def __init__(self, cache_dir: Path):
+    def __init__(self, cache_dir: Path, claims: Claims | None = None):
         self.root = Path(cache_dir) / "journal"
+        self.claims = claims  # the journal shared with other machines (claims.py), if any
 
     def _path(self, key: str) -> Path:
         if not key or "/" in key or key.startswith("."):
             raise ValueError(f"not a job key: {key!r}")
         return self.root / f"{key}.json"
 
-    def record(self, entry: JournalEntry) -> None:
-        """Write ``entry`` durably; when this returns, a crash cannot lose the request id."""
+    def record(self, entry: JournalEntry, *, share: bool = True) -> None:
+        """Write ``entry`` durably; when this returns, a crash cannot lose the request id. With a
+        shared journal, this machine's claim names the request too (unless ``share`` is off:
+        the request is another machine's, followed here)."""
         text = json.dumps(asdict(entry), indent=1, sort_keys=True)
         atomic_write_text(self._path(entry.key), text)
+        if self.claims is not None and share:
+            self.claims.share(entry)
 
     def get(self, key: str) -> JournalEntry | None:
         """The entry for ``key``; an unreadable file counts as absent (it was never completed)."""
@@ -69,7 +77,10 @@ class Journal:
             return None
 
     def clear(self, key: str) -> None:
+        """The request ended without a clip: forget it here and in the shared journal."""
         self._path(key).unlink(missing_ok=True)
+        if self.claims is not None:
+            self.claims.drop(key)
 
     def settle(self, key: str, output: str) -> None:
         """The request's clip is stored as blob ``output``: keep a receipt, end the entry.
@@ -80,7 +91,9 @@ class Journal:
         if entry is not None:
             receipt = asdict(entry) | {"output": output}
             atomic_write_text(self._receipt(key), json.dumps(receipt, indent=1, sort_keys=True))
-        self.clear(key)
+            if self.claims is not None:
+                self.claims.settle(key, receipt)
+        self._path(key).unlink(missing_ok=True)
 
     def receipt(self, key: str) -> dict[str, Any] | None:
         """The receipt of a finished paid request for ``key``, if one was kept."""

@@ -37,7 +37,7 @@ def lock_path(storyboard: Path) -> Path:
 
 
 def _damaged(path: Path, why: str) -> Exception:
-    from .errors import PlanError
+    from ..errors import PlanError
 
     return PlanError(
         f"{path} is not a valid lock file ({why}); restore it (e.g. `git checkout {path.name}`) "

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from grokreel.cache.store import Store, canonical_json
 from grokreel.errors import StoreError
-from grokreel.store import Store, canonical_json
 
 
 @pytest.fixture

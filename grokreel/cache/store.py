@@ -18,9 +18,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .errors import StoreError
+from ..errors import StoreError
+
+if TYPE_CHECKING:
+    from .tier import Tier
 
 __all__ = ["Store", "atomic_write_text", "canonical_json", "read_record", "sha256_file"]
 
@@ -92,8 +95,9 @@ def read_record(path: Path) -> dict[str, Any] | None:
 class Store:
     """Blobs by hash and records by job key, under one cache folder."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, remote: Tier | None = None):
         self.root = Path(root).resolve()
+        self.remote = remote  # the shared cache behind this one (sync.py), or None
         if self.root.exists() and not self.root.is_dir():
             raise StoreError(f"the cache folder {root} is a file; give --cache-dir a folder")
         self.objects = self.root / "objects"
