@@ -345,6 +345,25 @@ def _mermaid(plan: Any) -> str:
     return "\n".join(lines)
 
 
+@main.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the schema to this file (e.g. beside your storyboards) instead of printing it.",
+)
+def schema(output: Path | None) -> None:
+    """Print the storyboard's JSON Schema, for editors (yaml-language-server, VS Code)."""
+    from .schema import dumps
+    from .store import atomic_write_text
+
+    if output is None:
+        click.echo(dumps(), nl=False)
+        return
+    atomic_write_text(output, dumps())
+    click.echo(f"{output}: first line of a storyboard: # yaml-language-server: $schema={output}")
+
+
 @main.command("help")
 @click.argument("topic", required=False)
 def help_(topic: str | None) -> None:
