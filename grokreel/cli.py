@@ -346,6 +346,18 @@ def _mermaid(plan: Any) -> str:
 
 
 @main.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
+def init(folder: Path) -> None:
+    """Start a project in FOLDER: a storyboard with one shot of each kind, assets, grokreel.toml."""
+    from .init import init_project
+
+    for path in init_project(folder):
+        click.echo(f"  wrote {path}", err=True)
+    board = folder / "storyboard.yaml"
+    click.echo(f"next: grokreel build {board}   (offline, free; then open the review page)")
+
+
+@main.command()
 @click.option(
     "-o",
     "--output",
