@@ -113,6 +113,7 @@ def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json:
     metavar="USD",
     help="Refuse to start over this estimate; never submit past it.",
 )
+@click.option("--no-review", is_flag=True, help="Do not write the review page (FILE.review/).")
 @cache_opt
 @backend_opt
 @json_opt
@@ -126,6 +127,7 @@ def build(
     force: tuple[str, ...],
     locked: bool,
     max_cost: float | None,
+    no_review: bool,
     cache_dir: Path | None,
     backend: str | None,
     as_json: bool,
@@ -145,6 +147,7 @@ def build(
         return
     listener = progress_listener(project.plan, shots)
     _terminate_like_ctrl_c()
+    before = None if no_review else project.status(list(force))
     result = project.build(
         jobs=jobs,
         targets=list(shots) or None,
@@ -155,6 +158,8 @@ def build(
         locked=locked,
         max_cost=max_cost,
     )
+    if before is not None:
+        _review_after_build(project, before, result)
     if as_json:
         click.echo(json.dumps(build_json(result), indent=2))
         click.get_current_context().meta["grokreel.json_printed"] = True
@@ -171,6 +176,32 @@ def build(
         raise BuildFailed(
             {o.job.id: o.error or "" for o in result.outcomes.values() if o.status == "failed"}
         )
+
+
+def _review_after_build(project: Any, before: Any, result: Any) -> None:
+    """Rewrite the review page; a page that cannot be written is a warning, not a failed build."""
+    from .errors import GrokreelError
+    from .review import write_review
+
+    try:
+        page = write_review(project, before, result.outcomes)
+    except (GrokreelError, OSError) as exc:
+        result.warnings.append(f"the review page was not written: {exc}")
+        return
+    click.echo(f"review: {page}", err=True)
+
+
+@main.command()
+@storyboard_arg
+@cache_opt
+@backend_opt
+def review(storyboard: Path, cache_dir: Path | None, backend: str | None) -> None:
+    """Write FILE.review/index.html: every shot with its prompts, status, costs and takes."""
+    from .build import open_project
+    from .review import write_review
+
+    project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
+    click.echo(write_review(project))
 
 
 def _terminate_like_ctrl_c() -> None:
