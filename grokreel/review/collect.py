@@ -92,8 +92,8 @@ class ShotCard:
 
     @property
     def status(self) -> str:
-        """The worst of its jobs: stale, new, fetch, then cached."""
-        order = ["stale", "new", "fetch", "cached"]
+        """The worst of its jobs: stale, new, fetch, rendered (by this build), then cached."""
+        order = ["stale", "new", "fetch", "rendered", "cached"]
         return min((j.status for j in self.jobs), key=order.index, default="cached")
 
 
@@ -209,7 +209,7 @@ def _row(
         id=job.id,
         kind=job.kind,
         endpoint=job.endpoint,
-        status=status.status,
+        status="rendered" if built_now else status.status,
         reasons=list(status.reasons),
         built_now=built_now,
         prompt=job.request.get("prompt"),
