@@ -92,7 +92,7 @@ class Project:
         )
 
     def _state(self) -> BuildState:
-        return BuildState(self.store, self.plan.path)
+        return BuildState(self.store, self.plan.path, "draft" if self.plan.draft else "")
 
     def forced(self, shots: list[str] | None) -> frozenset[str]:
         """Job ids a --force of ``shots`` re-renders: each shot's jobs and everything downstream."""
@@ -256,6 +256,8 @@ class Project:
             )
             lock.update(job_id, _lock_entry(outcome))
         state.save()
+        if self.plan.draft:  # the lock file pins finals only
+            return
         lock.keep_only(set(self.plan.graph.nodes))
         lock.save(self.store.root)
 
@@ -278,10 +280,11 @@ def _lock_entry(outcome: Outcome) -> dict[str, object]:
 
 
 def open_project(
-    path: Path, *, cache_dir: Path | None = None, backend: str | None = None
+    path: Path, *, cache_dir: Path | None = None, backend: str | None = None, draft: bool = False
 ) -> Project:
-    """Compile ``path`` and pick its cache folder, backend and prices (flags, then environment)."""
-    plan = compile_file(Path(path))
+    """Compile ``path`` and pick its cache folder, backend and prices (flags, then environment);
+    ``draft`` for the draft tier (draft.py)."""
+    plan = compile_file(Path(path), draft=draft)
     root = cache_dir or os.environ.get("GROKREEL_CACHE_DIR") or plan.path.parent / ".grokreel"
     prices = load_prices(plan.path, plan.storyboard.prices)
     return Project(plan, Store(Path(root)), backend or default_backend(), prices)

@@ -26,6 +26,11 @@ backend_opt = click.option(
     type=click.Choice(["animatic", "fal"]),
     help="Render backend (default: fal when FAL_KEY is set, else animatic).",
 )
+draft_opt = click.option(
+    "--draft",
+    is_flag=True,
+    help="The draft tier: every shot at 480p, film to NAME.draft.mp4, cached beside the finals.",
+)
 json_opt = click.option(
     "--json",
     "as_json",
@@ -58,18 +63,28 @@ def validate(storyboard: Path) -> None:
 @storyboard_arg
 @cache_opt
 @backend_opt
+@draft_opt
 @json_opt
-def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json: bool) -> None:
+def plan(
+    storyboard: Path, cache_dir: Path | None, backend: str | None, draft: bool, as_json: bool
+) -> None:
     """Show what a build would do, node by node, and why."""
     from .build import open_project
+    from .draft import saving
     from .report import plan_json, plan_table
 
-    project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
+    project = open_project(storyboard, cache_dir=cache_dir, backend=backend, draft=draft)
     project.plan.check_backend(project.backend)
     statuses = project.status()
+    saved = saving(project) if draft else None
     if as_json:
-        click.echo(json.dumps(plan_json(project.plan, statuses, project.backend), indent=2))
+        data = plan_json(project.plan, statuses, project.backend)
+        if saved:
+            data["draft"] = {"estimated": saved.draft, "final_estimated": saved.final}
+        click.echo(json.dumps(data, indent=2))
         return
+    if saved:
+        click.echo(str(saved), err=True)
     for warning in project.plan.warnings:
         click.echo(str(warning), err=True)
     click.echo(f"plan for {storyboard} on the {project.backend} backend:")
@@ -116,6 +131,7 @@ def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json:
 @click.option("--no-review", is_flag=True, help="Do not write the review page (FILE.review/).")
 @cache_opt
 @backend_opt
+@draft_opt
 @json_opt
 def build(
     storyboard: Path,
@@ -130,6 +146,7 @@ def build(
     no_review: bool,
     cache_dir: Path | None,
     backend: str | None,
+    draft: bool,
     as_json: bool,
 ) -> None:
     """Render what changed and assemble the film. With SHOTS, render just those (no cut)."""
@@ -138,7 +155,7 @@ def build(
     from .progress import progress_listener
     from .report import build_json
 
-    project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
+    project = open_project(storyboard, cache_dir=cache_dir, backend=backend, draft=draft)
     project.plan.check_backend(project.backend)
     for warning in project.plan.warnings:
         click.echo(str(warning), err=True)

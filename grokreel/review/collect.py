@@ -107,6 +107,7 @@ class Film:
     strip: list[tuple[str, Clip | None]]
     shots: list[ShotCard]
     cut: Clip | None
+    draft: bool = False
 
     @property
     def estimated(self) -> float:
@@ -145,6 +146,7 @@ def collect(
         strip=strip,
         shots=cards,
         cut=records.clip("cut") if "cut" in now else None,
+        draft=project.plan.draft,
     )
 
 

@@ -81,7 +81,8 @@ def test_cards_carry_prompts_status_and_upstream(film):
 def test_status_says_what_the_build_rendered_and_why(built):
     """Written by a build, a re-rendered shot says it was rendered now, with its reason."""
     html = built[1].read_text()
-    assert "take 1 → 2" in html and html.count("rendered in this build") == 4  # hero, its frame, later and its edit
+    # hero, the frame grabbed from it, later and later's edit
+    assert "take 1 → 2" in html and html.count("rendered in this build") == 4
 
 
 def test_thumbnails_are_made_once_per_clip(built):
