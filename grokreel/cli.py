@@ -221,6 +221,34 @@ def review(storyboard: Path, cache_dir: Path | None, backend: str | None) -> Non
     click.echo(write_review(project))
 
 
+@main.command()
+@storyboard_arg
+@click.option("--final", is_flag=True, help="Build finals, not drafts (drafts are the default).")
+@click.option(
+    "--max-cost",
+    type=click.FloatRange(min=0),
+    metavar="USD",
+    help="The ceiling of each rebuild; required on the fal backend.",
+)
+@click.option("-j", "--jobs", default=2, show_default=True, type=click.IntRange(1, 64))
+@cache_opt
+@backend_opt
+def watch(
+    storyboard: Path,
+    final: bool,
+    max_cost: float | None,
+    jobs: int,
+    cache_dir: Path | None,
+    backend: str | None,
+) -> None:
+    """Rebuild on every save of FILE, its assets or grokreel.toml; Ctrl-C to stop."""
+    from .backends import default_backend
+    from .watch import Watcher, WatchOptions
+
+    options = WatchOptions(backend or default_backend(), not final, max_cost, cache_dir, jobs)
+    Watcher(storyboard, options, sys.stderr).run()
+
+
 def _terminate_like_ctrl_c() -> None:
     """SIGTERM (a CI runner's stop, `kill`) ends a build as Ctrl-C does: queued requests are
     cancelled, running ones stay journaled, and the exit status is 130."""
