@@ -162,20 +162,27 @@ def build(
     if dry_run:
         _dry_run(project, list(shots), output, list(force), locked, max_cost, as_json)
         return
-    listener = progress_listener(project.plan, shots)
+    before = project.status(list(force))
+    wanted = project.plan.needs(project.target_jobs(list(shots) or None))
+    spend = sum(s.cost for s in before if s.job.id in wanted)
+    spend = spend if project.backend != "animatic" else 0.0
+    listener = progress_listener(project.plan, shots, estimate=spend)
     _terminate_like_ctrl_c()
-    before = None if no_review else project.status(list(force))
-    result = project.build(
-        jobs=jobs,
-        targets=list(shots) or None,
-        output=output,
-        listener=listener,
-        keep_going=keep_going,
-        force=list(force),
-        locked=locked,
-        max_cost=max_cost,
-    )
-    if before is not None:
+    try:
+        result = project.build(
+            jobs=jobs,
+            targets=list(shots) or None,
+            output=output,
+            listener=listener,
+            keep_going=keep_going,
+            force=list(force),
+            locked=locked,
+            max_cost=max_cost,
+        )
+    except KeyboardInterrupt:
+        getattr(listener, "interrupted", lambda: None)()  # the live view says what was kept
+        raise
+    if not no_review:
         _review_after_build(project, before, result)
     if as_json:
         click.echo(json.dumps(build_json(result), indent=2))
