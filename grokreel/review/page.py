@@ -62,18 +62,27 @@ class _Media:
 
     def thumbs(self, clip: Clip) -> dict[str, str]:
         if clip.sha not in self.made:
-            shas = thumbnails(self.store, clip.sha)
-            self.made[clip.sha] = {name: self._place(sha, ".jpg") for name, sha in shas.items()}
+            made = thumbnails(self.store, clip.sha)
+            self.made[clip.sha] = {name: self._copy(path) for name, path in made.items()}
         return self.made[clip.sha]
 
     def _place(self, sha: str, suffix: str) -> str:
         name = f"{sha[:32]}{suffix}"
-        dest = self.folder / name
-        if not dest.exists():
-            self.folder.mkdir(parents=True, exist_ok=True)
-            _link_or_copy(self.store.open_verified(sha), dest)
+        if not (self.folder / name).exists():
+            self._put(self.store.open_verified(sha), name)
         self.used.add(name)
         return f"media/{name}"
+
+    def _copy(self, thumb: Path) -> str:
+        """A thumbnail, under its own (content-addressed) name."""
+        if not (self.folder / thumb.name).exists():
+            self._put(thumb, thumb.name)
+        self.used.add(thumb.name)
+        return f"media/{thumb.name}"
+
+    def _put(self, src: Path, name: str) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _link_or_copy(src, self.folder / name)
 
     def prune(self) -> None:
         """Remove media an earlier page linked and this one no longer does."""

@@ -1,15 +1,14 @@
 """Thumbnails of a clip (first, middle, last frame), made once per clip and cached by its hash.
 
-They live in the cache like any output: three JPEG blobs, found through an action record whose
-key is a hash of the clip's hash and this module's format, so a clip never gets thumbnailed twice
-and a changed format (``THUMB_FORMAT``) makes new ones instead of serving old ones.
+They sit in the cache folder under ``thumbs/``, named by the clip's content hash and this module's
+format version (``THUMB_FORMAT``): a clip is never thumbnailed twice, a changed format makes new
+ones. They are derived data outside the object store, so `gc` neither lists nor needs them.
 """
 
 from __future__ import annotations
 
-import hashlib
+import os
 import shutil
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,54 +24,32 @@ if TYPE_CHECKING:
 __all__ = ["FRAMES", "THUMB_FORMAT", "thumbnails"]
 
 FRAMES = ("first", "middle", "last")
-THUMB_FORMAT = {"version": 1, "width": 320, "format": "jpeg", "quality": 80}
+THUMB_FORMAT = {"version": 1, "width": 320, "quality": 80}
 
 
-def thumbnails(store: Store, clip_sha: str) -> dict[str, str]:
-    """``{"first"|"middle"|"last": sha}`` of the clip's thumbnail blobs, made when missing."""
-    key = _key(clip_sha)
-    record = store.get_action(key)
-    if record and all(store.has(sha) for sha in record["frames"].values()):
-        return dict(record["frames"])
+def thumbnails(store: Store, clip_sha: str) -> dict[str, Path]:
+    """``{"first"|"middle"|"last": path}`` of the clip's JPEG thumbnails, made when missing."""
+    folder = store.root / "thumbs" / clip_sha[:2]
+    tag = f"v{THUMB_FORMAT['version']}w{THUMB_FORMAT['width']}"
+    paths = {name: folder / f"{clip_sha}-{name}-{tag}.jpg" for name in FRAMES}
+    if all(p.is_file() for p in paths.values()):
+        return paths
     workdir = store.workdir()
     try:
-        frames = _make(store, store.blob_path(clip_sha), workdir)
+        clip = store.open_verified(clip_sha)
+        length = probe(clip).video_duration
+        spots: dict[str, str | float] = {"first": "first", "middle": length / 2, "last": "last"}
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, at in spots.items():
+            png = workdir / f"{name}.png"
+            try:
+                grab_frame(clip, png, at)
+            except MediaError:  # a clip too short to seek into: its first frame stands in
+                grab_frame(clip, png, "first")
+            os.replace(_shrink(png, workdir / f"{name}.jpg"), paths[name])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    store.put_action(
-        key,
-        {
-            "key": key,
-            "job": f"thumbnails of {clip_sha[:12]}",
-            "kind": "thumbnails",
-            "request": {"source": f"sha256:{clip_sha}", **THUMB_FORMAT},
-            "output": frames["middle"],
-            "size": store.blob_path(frames["middle"]).stat().st_size,
-            "frames": frames,
-            "created": time.time(),
-        },
-    )
-    return frames
-
-
-def _key(clip_sha: str) -> str:
-    text = f"thumbnails:{clip_sha}:{sorted(THUMB_FORMAT.items())}"
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _make(store: Store, clip: Path, workdir: Path) -> dict[str, str]:
-    """Grab the three frames, shrink them to JPEG, and put each in the store."""
-    length = probe(clip).video_duration
-    spots: dict[str, str | float] = {"first": "first", "middle": length / 2, "last": "last"}
-    out = {}
-    for name, at in spots.items():
-        png = workdir / f"{name}.png"
-        try:
-            grab_frame(clip, png, at)
-        except MediaError:  # a clip too short to seek into: its first frame stands in
-            grab_frame(clip, png, "first")
-        out[name] = store.put(_shrink(png, workdir / f"{name}.jpg"))[0]
-    return out
+    return paths
 
 
 def _shrink(png: Path, dest: Path) -> Path:
