@@ -93,7 +93,7 @@ class Project:
         )
 
     def _state(self) -> BuildState:
-        return BuildState(self.store, self.plan.path)
+        return BuildState(self.store, self.plan.path, "draft" if self.plan.draft else "")
 
     def forced(self, shots: list[str] | None) -> frozenset[str]:
         """Job ids a --force of ``shots`` re-renders: each shot's jobs and everything downstream."""
@@ -257,6 +257,8 @@ class Project:
             )
             lock.update(job_id, _lock_entry(outcome))
         state.save()
+        if self.plan.draft:  # the lock file pins finals only
+            return
         lock.keep_only(set(self.plan.graph.nodes))
         lock.save(self.store.root)
 
@@ -285,11 +287,12 @@ def open_project(
     backend: str | None = None,
     remote: str | None = None,
     offline: bool = False,
+    draft: bool = False,
 ) -> Project:
     """Compile ``path`` and pick its cache folder, remote cache, backend and prices (flags, then
-    environment, then grokreel.toml). A remote that cannot be reached is an error here, before
-    anything is paid."""
-    plan = compile_file(Path(path))
+    environment, then grokreel.toml); ``draft`` for the draft tier (draft.py). A remote that
+    cannot be reached is an error here, before anything is paid."""
+    plan = compile_file(Path(path), draft=draft)
     root = cache_dir or os.environ.get("GROKREEL_CACHE_DIR") or plan.path.parent / ".grokreel"
     prices = load_prices(plan.path, plan.storyboard.prices)
     store = Store(Path(root), _open_remote(plan.path, remote, offline))

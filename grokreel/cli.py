@@ -59,6 +59,11 @@ def _remote() -> dict[str, Any]:
     return {"remote": meta.get("grokreel.remote"), "offline": bool(meta.get("grokreel.offline"))}
 
 
+draft_opt = click.option(
+    "--draft",
+    is_flag=True,
+    help="The draft tier: every shot at 480p, film to NAME.draft.mp4, cached beside the finals.",
+)
 json_opt = click.option(
     "--json",
     "as_json",
@@ -92,18 +97,30 @@ def validate(storyboard: Path) -> None:
 @cache_opt
 @remote_opts
 @backend_opt
+@draft_opt
 @json_opt
-def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json: bool) -> None:
+def plan(
+    storyboard: Path, cache_dir: Path | None, backend: str | None, draft: bool, as_json: bool
+) -> None:
     """Show what a build would do, node by node, and why."""
     from .build import open_project
+    from .draft import saving
     from .report import plan_json, plan_table
 
-    project = open_project(storyboard, cache_dir=cache_dir, backend=backend, **_remote())
+    project = open_project(
+        storyboard, cache_dir=cache_dir, backend=backend, draft=draft, **_remote()
+    )
     project.plan.check_backend(project.backend)
     statuses = project.status()
+    saved = saving(project) if draft else None
     if as_json:
-        click.echo(json.dumps(plan_json(project.plan, statuses, project.backend), indent=2))
+        data = plan_json(project.plan, statuses, project.backend)
+        if saved:
+            data["draft"] = {"estimated": saved.draft, "final_estimated": saved.final}
+        click.echo(json.dumps(data, indent=2))
         return
+    if saved:
+        click.echo(str(saved), err=True)
     for warning in project.plan.warnings:
         click.echo(str(warning), err=True)
     click.echo(f"plan for {storyboard} on the {project.backend} backend:")
@@ -147,9 +164,11 @@ def plan(storyboard: Path, cache_dir: Path | None, backend: str | None, as_json:
     metavar="USD",
     help="Refuse to start over this estimate; never submit past it.",
 )
+@click.option("--no-review", is_flag=True, help="Do not write the review page (FILE.review/).")
 @cache_opt
 @remote_opts
 @backend_opt
+@draft_opt
 @json_opt
 def build(
     storyboard: Path,
@@ -161,8 +180,10 @@ def build(
     force: tuple[str, ...],
     locked: bool,
     max_cost: float | None,
+    no_review: bool,
     cache_dir: Path | None,
     backend: str | None,
+    draft: bool,
     as_json: bool,
 ) -> None:
     """Render what changed and assemble the film. With SHOTS, render just those (no cut)."""
@@ -171,25 +192,37 @@ def build(
     from .progress import progress_listener
     from .report import build_json
 
-    project = open_project(storyboard, cache_dir=cache_dir, backend=backend, **_remote())
+    project = open_project(
+        storyboard, cache_dir=cache_dir, backend=backend, draft=draft, **_remote()
+    )
     project.plan.check_backend(project.backend)
     for warning in project.plan.warnings:
         click.echo(str(warning), err=True)
     if dry_run:
         _dry_run(project, list(shots), output, list(force), locked, max_cost, as_json)
         return
-    listener = progress_listener(project.plan, shots)
+    before = project.status(list(force))
+    wanted = project.plan.needs(project.target_jobs(list(shots) or None))
+    spend = sum(s.cost for s in before if s.job.id in wanted)
+    spend = spend if project.backend != "animatic" else 0.0
+    listener = progress_listener(project.plan, shots, estimate=spend)
     _terminate_like_ctrl_c()
-    result = project.build(
-        jobs=jobs,
-        targets=list(shots) or None,
-        output=output,
-        listener=listener,
-        keep_going=keep_going,
-        force=list(force),
-        locked=locked,
-        max_cost=max_cost,
-    )
+    try:
+        result = project.build(
+            jobs=jobs,
+            targets=list(shots) or None,
+            output=output,
+            listener=listener,
+            keep_going=keep_going,
+            force=list(force),
+            locked=locked,
+            max_cost=max_cost,
+        )
+    except KeyboardInterrupt:
+        getattr(listener, "interrupted", lambda: None)()  # the live view says what was kept
+        raise
+    if not no_review:
+        _review_after_build(project, before, result)
     if as_json:
         click.echo(json.dumps(build_json(result), indent=2))
         click.get_current_context().meta["grokreel.json_printed"] = True
@@ -206,6 +239,60 @@ def build(
         raise BuildFailed(
             {o.job.id: o.error or "" for o in result.outcomes.values() if o.status == "failed"}
         )
+
+
+def _review_after_build(project: Any, before: Any, result: Any) -> None:
+    """Rewrite the review page; a page that cannot be written is a warning, not a failed build."""
+    from .errors import GrokreelError
+    from .review import write_review
+
+    try:
+        page = write_review(project, before, result.outcomes)
+    except (GrokreelError, OSError) as exc:
+        result.warnings.append(f"the review page was not written: {exc}")
+        return
+    click.echo(f"review: {page}", err=True)
+
+
+@main.command()
+@storyboard_arg
+@cache_opt
+@backend_opt
+def review(storyboard: Path, cache_dir: Path | None, backend: str | None) -> None:
+    """Write FILE.review/index.html: every shot with its prompts, status, costs and takes."""
+    from .build import open_project
+    from .review import write_review
+
+    project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
+    click.echo(write_review(project))
+
+
+@main.command()
+@storyboard_arg
+@click.option("--final", is_flag=True, help="Build finals, not drafts (drafts are the default).")
+@click.option(
+    "--max-cost",
+    type=click.FloatRange(min=0),
+    metavar="USD",
+    help="The ceiling of each rebuild; required on the fal backend.",
+)
+@click.option("-j", "--jobs", default=2, show_default=True, type=click.IntRange(1, 64))
+@cache_opt
+@backend_opt
+def watch(
+    storyboard: Path,
+    final: bool,
+    max_cost: float | None,
+    jobs: int,
+    cache_dir: Path | None,
+    backend: str | None,
+) -> None:
+    """Rebuild on every save of FILE, its assets or grokreel.toml; Ctrl-C to stop."""
+    from .backends import default_backend
+    from .watch import Watcher, WatchOptions
+
+    options = WatchOptions(backend or default_backend(), not final, max_cost, cache_dir, jobs)
+    Watcher(storyboard, options, sys.stderr).run()
 
 
 def _terminate_like_ctrl_c() -> None:
@@ -412,6 +499,37 @@ def _mermaid(plan: Any) -> str:
     lines += [f'  {ids[job.id]}["{job.id}<br/>{job.endpoint or job.kind}"]' for job in plan.jobs()]
     lines += [f"  {ids[a]} --> {ids[b]}" for a, b in plan.graph.edges]
     return "\n".join(lines)
+
+
+@main.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
+def init(folder: Path) -> None:
+    """Start a project in FOLDER: a storyboard with one shot of each kind, assets, grokreel.toml."""
+    from .init import init_project
+
+    for path in init_project(folder):
+        click.echo(f"  wrote {path}", err=True)
+    board = folder / "storyboard.yaml"
+    click.echo(f"next: grokreel build {board}   (offline, free; then open the review page)")
+
+
+@main.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the schema to this file (e.g. beside your storyboards) instead of printing it.",
+)
+def schema(output: Path | None) -> None:
+    """Print the storyboard's JSON Schema, for editors (yaml-language-server, VS Code)."""
+    from .cache.store import atomic_write_text
+    from .schema import dumps
+
+    if output is None:
+        click.echo(dumps(), nl=False)
+        return
+    atomic_write_text(output, dumps())
+    click.echo(f"{output}: first line of a storyboard: # yaml-language-server: $schema={output}")
 
 
 @main.command("help")

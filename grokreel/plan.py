@@ -58,6 +58,7 @@ class Plan:
     warnings: list[Diagnostic] = field(default_factory=list)
     final: dict[str, str] = field(default_factory=dict)  # shot name → id of its last job
     remote: list[Diagnostic] = field(default_factory=list)  # each URL input, where it is named
+    draft: bool = False  # the draft tier (draft.py): every resolution at 480p
 
     def job(self, job_id: str) -> Job:
         return self.graph.nodes[job_id]["job"]
@@ -85,14 +86,19 @@ class Plan:
             )
 
 
-def compile_file(path: Path, files: Files | None = None) -> Plan:
+def compile_file(path: Path, files: Files | None = None, *, draft: bool = False) -> Plan:
     """Run every stage on ``path``; raise StoryboardError listing every problem at once.
 
-    ``files`` answers questions about input files (tests may pass their own).
+    ``files`` answers questions about input files (tests may pass their own); ``draft`` compiles
+    the draft tier (draft.py).
     """
     path = Path(path)
     source, problems = read_source(path)
     board, shape = validate(source)
+    if draft and board is not None:
+        from .draft import draft_board
+
+        board = draft_board(board, path.stem)
     problems += shape.problems
     config = _config(path, problems)
     roots, config_problems = project_roots(path, config)
@@ -100,7 +106,9 @@ def compile_file(path: Path, files: Files | None = None) -> Plan:
     if board is None:
         raise StoryboardError(_sorted(problems, source))
     files = files or Files(path.parent, roots)
-    return _Compiler(source, board, shape, files, config, problems).compile()
+    plan = _Compiler(source, board, shape, files, config, problems).compile()
+    plan.draft = draft
+    return plan
 
 
 def _config(path: Path, problems: list[Diagnostic]) -> Config:

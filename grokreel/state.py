@@ -44,10 +44,11 @@ class NodeStatus:
 class BuildState:
     """Per-storyboard memory of the last successful key and request of every node."""
 
-    def __init__(self, store: Store, storyboard: Path):
+    def __init__(self, store: Store, storyboard: Path, tier: str = ""):
         digest = hashlib.sha256(str(storyboard.resolve()).encode()).hexdigest()[:16]
         self.store_root = store.root
-        self.path = store.root / "state" / f"{storyboard.stem}-{digest}.json"
+        suffix = f"-{tier}" if tier else ""  # a draft remembers its own last build
+        self.path = store.root / "state" / f"{storyboard.stem}-{digest}{suffix}.json"
         try:
             self.nodes: dict[str, dict[str, Any]] = json.loads(self.path.read_text())["nodes"]
         except (OSError, ValueError, KeyError, TypeError):  # missing or damaged: start afresh

@@ -40,23 +40,29 @@ Colour = Annotated[str, Field(pattern=r"^(#[0-9A-Fa-f]{3}|#[0-9A-Fa-f]{6}|[A-Za-
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class Defaults(_Strict):
     """Values every shot gets unless it says otherwise."""
 
     resolution: Resolution | None = None
+    """Output lines of every shot: `480p` or `720p` (API default 720p; references 480p)."""
     aspect_ratio: Literal["auto", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16"] | None = None
+    """Frame shape of every shot; `auto` follows the input image."""
     duration: Annotated[Int, Field(ge=1, le=15)] | None = None
+    """Seconds of every shot (1-15; references 1-10, extend 2-10)."""
 
 
 class Asset(_Strict):
     """A named input: a local file (relative to the storyboard) or a URL."""
 
     path: str | None = None
+    """A local file, relative to the storyboard."""
     url: str | None = None
+    """An http(s) URL (the fal backend only)."""
     kind: Literal["image", "video", "audio"] | None = None
+    """What the file holds, when its name does not say."""
 
     @model_validator(mode="before")
     @classmethod
@@ -77,11 +83,17 @@ class MediaRef(_Strict):
     """Where an input image or video comes from. A bare string is resolved by the compiler."""
 
     name: str | None = None
+    """A shot or asset name (as a bare string)."""
     shot: str | None = None
+    """Another shot: its video, or one `frame` of it."""
     asset: str | None = None
+    """A named asset from `assets`."""
     path: str | None = None
+    """A local file, relative to the storyboard."""
     url: str | None = None
+    """An http(s) URL (the fal backend only)."""
     frame: Literal["first", "last"] | Annotated[Seconds, Field(ge=0)] | None = None
+    """Which frame of a shot: `first`, `last`, or seconds into it (1.5 or "1.5s")."""
 
     @model_validator(mode="before")
     @classmethod
@@ -117,7 +129,9 @@ class PostEdit(_Strict):
     """An edit-video pass applied to a generated shot's output."""
 
     prompt: str
+    """What the edit-video pass should change."""
     resolution: Literal["auto", "480p", "720p"] | None = None
+    """The edit's output lines; `auto` keeps the source's."""
 
     @model_validator(mode="before")
     @classmethod
@@ -129,19 +143,33 @@ class Shot(_Strict):
     """One shot. Its kind follows from its source key (`image`, `references`, `video`)."""
 
     kind: ShotKind | None = None
+    """text, image, references, edit or extend; inferred from `image`/`references` when left out."""
     prompt: str
+    """What the shot shows; `{{ var }}` fills in `vars`, `@name` points at a reference image."""
     image: MediaRef | None = None
+    """The first frame (image-to-video): an asset, a file, or `{shot: NAME, frame: last}`."""
     references: list[str] | None = None
+    """Asset names the prompt mentions as `@name` (reference-to-video, up to 7)."""
     video: MediaRef | None = None
+    """The source video of an `edit` or `extend` shot: a shot or a video asset."""
     duration: Int | None = None
+    """Seconds of video."""
     resolution: Literal["auto", "480p", "720p"] | None = None
+    """Output lines: 480p or 720p (`auto` for edits)."""
     aspect_ratio: Literal["auto", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16"] | None = None
+    """Frame shape; `auto` follows the input image."""
     edit: PostEdit | None = None
+    """An edit-video pass over this shot's output (a prompt, or {prompt, resolution})."""
     take: Annotated[Int, Field(ge=1, le=MAX_TAKE)] = 1
+    """Which variation: a new number renders a new take; earlier takes stay cached."""
     vars: dict[str, Any] = Field(default_factory=dict)
+    """Template variables for this shot only (over the storyboard's `vars`)."""
     title: str | None = None
+    """A display name (the review page, reports)."""
     note: str | None = None
+    """A note for people; never sent."""
     caption: str | None = None
+    """A subtitle for this shot in the cut (burned in and/or in the .srt)."""
 
     @property
     def resolved_kind(self) -> ShotKind:
@@ -158,7 +186,9 @@ class Transition(_Strict):
     """How the film passes into a clip from the one before it."""
 
     type: Literal["cut", "crossfade", "fade"] = "cut"
+    """cut, crossfade (from the clip before) or fade (through black)."""
     duration: Annotated[Seconds, Field(ge=0, le=5)] = 0.5
+    """Seconds the transition lasts."""
 
     @model_validator(mode="before")
     @classmethod
@@ -170,9 +200,13 @@ class Title(_Strict):
     """Text over a clip (from ``start`` for ``duration`` seconds), or on a title card."""
 
     text: Annotated[str, Field(min_length=1)]
+    """The words shown."""
     start: Annotated[Seconds, Field(ge=0)] = 0.0
+    """Seconds into the clip it appears."""
     duration: Annotated[Seconds, Field(gt=0)] | None = None
+    """Seconds it stays (default: to the end of the clip)."""
     color: Colour = "white"
+    """A colour name or #rgb / #rrggbb."""
 
     @model_validator(mode="before")
     @classmethod
@@ -183,17 +217,26 @@ class Title(_Strict):
 class CutItem(_Strict):
     """One clip of the final film (a shot, trimmed and titled), or a title card (no shot)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, use_attribute_docstrings=True)
 
     shot: str | None = None
+    """The shot this clip shows."""
     title: Title | None = None
+    """Text over the clip, or a title card when there is no `shot`."""
     duration: Annotated[Seconds, Field(gt=0, le=60)] | None = None  # a title card's length
+    """A title card's length in seconds."""
     background: Colour | None = None  # a title card's colour
+    """A title card's colour."""
     in_: Annotated[Seconds, Field(ge=0)] | None = Field(default=None, alias="in")
+    """Trim: seconds into the shot where the clip starts."""
     out: Annotated[Seconds, Field(gt=0)] | None = None
+    """Trim: seconds into the shot where the clip ends."""
     transition: Transition | None = None
+    """How the film passes into this clip."""
     fade_out: Annotated[Seconds, Field(gt=0, le=5)] | None = None
+    """Seconds of fade to black at the clip's end."""
     mute: bool = False
+    """Drop the clip's own sound."""
 
     @model_validator(mode="before")
     @classmethod
@@ -220,12 +263,19 @@ class Music(_Strict):
     """A music bed under the whole film: an audio (or video) asset or file."""
 
     asset: str | None = None
+    """An audio (or video) asset name."""
     path: str | None = None
+    """An audio file, relative to the storyboard."""
     volume: Annotated[Seconds, Field(ge=0, le=4)] = 1.0
+    """Gain (1 = as recorded)."""
     fade_in: Annotated[Seconds, Field(ge=0)] = 0.0
+    """Seconds of fade in."""
     fade_out: Annotated[Seconds, Field(ge=0)] = 0.0
+    """Seconds of fade out at the film's end."""
     start: Annotated[Seconds, Field(ge=0)] = 0.0  # seconds into the music where the film begins
+    """Seconds into the music where the film begins."""
     loop: bool = False
+    """Repeat the music to cover the film."""
 
     @model_validator(mode="before")
     @classmethod
@@ -245,27 +295,44 @@ class Output(_Strict):
     """The final film's file and format."""
 
     path: str | None = None
+    """Where the film goes (default: beside the storyboard, .mp4); inside the project."""
     resolution: Resolution = "720p"
+    """The film's lines."""
     aspect_ratio: AspectRatio = "16:9"
+    """The film's frame shape."""
     fps: Annotated[Int, Field(ge=1, le=60)] = 24
+    """Frames per second."""
     fit: Literal["letterbox", "crop"] = "letterbox"
+    """How a clip of another shape fills the frame."""
     captions: Literal["both", "burn", "srt", "none"] = "both"  # the shots' `caption`s
+    """Where shots' captions go: burned in, an .srt beside the film, both, or none."""
 
 
 class Storyboard(_Strict):
     """A whole storyboard file."""
 
     version: Literal[1] = 1
+    """The language version."""
     title: str | None = None
+    """The film's title."""
     note: str | None = None
+    """A note for people."""
     defaults: Defaults = Field(default_factory=Defaults)
+    """Values every shot gets unless it says otherwise."""
     vars: dict[str, Any] = Field(default_factory=dict)
+    """Template variables for prompts: `{{ name }}`."""
     assets: dict[Name, Asset] = Field(default_factory=dict)
+    """Named inputs: a path relative to the storyboard, or a URL."""
     shots: dict[Name, Shot] = Field(default_factory=dict)  # none at all: the compiler says so
+    """The shots, by name; each renders one video."""
     cut: list[CutItem] | None = None
+    """The film in order: shots, trimmed clips, transitions, title cards (default: every shot)."""
     music: Music | None = None
+    """A music bed under the whole film."""
     output: Output = Field(default_factory=Output)
+    """The final film's file and format."""
     prices: dict[str, Any] | None = None  # checked against cost.PriceTable by the compiler
+    """Price overrides (USD per second by endpoint and resolution)."""
 
     @field_validator("shots", mode="before")
     @classmethod

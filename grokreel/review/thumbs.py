@@ -1,0 +1,62 @@
+"""Thumbnails of a clip (first, middle, last frame), made once per clip and cached by its hash.
+
+They sit in the cache folder under ``thumbs/``, named by the clip's content hash and this module's
+format version (``THUMB_FORMAT``): a clip is never thumbnailed twice, a changed format makes new
+ones. They are derived data outside the object store, so `gc` neither lists nor needs them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PIL import Image
+
+from ..errors import MediaError
+from ..media.frames import grab_frame
+from ..media.probe import probe
+
+if TYPE_CHECKING:
+    from ..cache.store import Store
+
+__all__ = ["FRAMES", "THUMB_FORMAT", "thumbnails"]
+
+FRAMES = ("first", "middle", "last")
+THUMB_FORMAT = {"version": 1, "width": 320, "quality": 80}
+
+
+def thumbnails(store: Store, clip_sha: str) -> dict[str, Path]:
+    """``{"first"|"middle"|"last": path}`` of the clip's JPEG thumbnails, made when missing."""
+    folder = store.root / "thumbs" / clip_sha[:2]
+    tag = f"v{THUMB_FORMAT['version']}w{THUMB_FORMAT['width']}"
+    paths = {name: folder / f"{clip_sha}-{name}-{tag}.jpg" for name in FRAMES}
+    if all(p.is_file() for p in paths.values()):
+        return paths
+    workdir = store.workdir()
+    try:
+        clip = store.open_verified(clip_sha)
+        length = probe(clip).video_duration
+        spots: dict[str, str | float] = {"first": "first", "middle": length / 2, "last": "last"}
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, at in spots.items():
+            png = workdir / f"{name}.png"
+            try:
+                grab_frame(clip, png, at)
+            except MediaError:  # a clip too short to seek into: its first frame stands in
+                grab_frame(clip, png, "first")
+            os.replace(_shrink(png, workdir / f"{name}.jpg"), paths[name])
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return paths
+
+
+def _shrink(png: Path, dest: Path) -> Path:
+    with Image.open(png) as image:
+        width = THUMB_FORMAT["width"]
+        height = max(2, round(image.height * width / image.width))
+        image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS).save(
+            dest, format="JPEG", quality=THUMB_FORMAT["quality"]
+        )
+    return dest
