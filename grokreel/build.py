@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import networkx as nx
 from .backends import default_backend, make_backend
 from .cost import PriceTable, load_prices
 from .errors import PathError, PlanError
-from .execute import ENGINES, Listener, Outcome, Runner, RunOptions
+from .execute import ENGINES, MAX_IN_FLIGHT, Listener, Outcome, Runner, RunOptions, local_slots
 from .keys import KEY_SCHEMA, resolve_refs
 from .lock import LockFile, lock_path
 from .plan import Plan, compile_file
@@ -118,7 +119,8 @@ class Project:
     def build(
         self,
         *,
-        jobs: int = 2,
+        jobs: int | None = None,
+        max_in_flight: int | None = None,
         targets: list[str] | None = None,
         output: Path | None = None,
         listener: Listener | None = None,
@@ -133,10 +135,11 @@ class Project:
         lock = self.lock
         forced = self.forced(force)
         self._preflight(job_ids, forced, locked, max_cost)
-        options = RunOptions(jobs, keep_going, forced, locked, max_cost, lock, self.prices)
-        runner = Runner(
-            self.plan, self.store, make_backend(self.backend, self.store.root), options, listener
-        )
+        in_flight = max_in_flight or configured_in_flight(self.plan.path)
+        options = RunOptions(jobs or local_slots(), keep_going, forced, locked, max_cost, lock)
+        options.prices, options.max_in_flight = self.prices, in_flight
+        backend = make_backend(self.backend, self.store.root, max_in_flight=in_flight)
+        runner = Runner(self.plan, self.store, backend, options, listener)
         try:
             outcomes = asyncio.run(runner.run(job_ids))
         finally:
@@ -293,6 +296,24 @@ def _config_file(storyboard: Path) -> Path | None:
         (f / "grokreel.toml" for f in [folder, *folder.parents] if (f / "grokreel.toml").is_file()),
         None,
     )
+
+
+def configured_in_flight(storyboard: Path) -> int:
+    """``[fal] max_in_flight`` of the nearest grokreel.toml, else the default (16).
+
+    The one place this setting is read; a bad value is a PlanError naming the file."""
+    config = _config_file(storyboard)
+    if config is None:
+        return MAX_IN_FLIGHT
+    try:
+        value = tomllib.loads(config.read_text()).get("fal", {}).get("max_in_flight")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError) as exc:
+        raise PlanError(f"{config}: cannot read [fal] max_in_flight: {exc}") from None
+    if value is None:
+        return MAX_IN_FLIGHT
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 256:
+        raise PlanError(f"{config}: [fal] max_in_flight must be a whole number from 1 to 256")
+    return value
 
 
 def project_root(storyboard: Path) -> Path:

@@ -40,6 +40,7 @@ class Job:
     submitted: float = field(default_factory=time.monotonic)
     status: str = "IN_QUEUE"
     started: float | None = None
+    completed: float | None = None  # when it became COMPLETED (time.monotonic)
     rendered: bool = False
     cancelled: bool = False
     video: dict[str, Any] | None = None
@@ -66,6 +67,7 @@ class Queue:
         self.scratch = scratch
         self.jobs: dict[str, Job] = {}
         self.lock = threading.RLock()
+        self._changed = threading.Condition(self.lock)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._dispatch, name="fal-queue", daemon=True)
         self._renders: list[threading.Thread] = []
@@ -114,8 +116,13 @@ class Queue:
 
     @staticmethod
     def _end_cancelled(job: Job) -> None:
-        job.status, job.cancelled = "COMPLETED", True
+        job.status, job.cancelled, job.completed = "COMPLETED", True, time.monotonic()
         job.error = {"code": 400, "message": "Request was cancelled", "type": "cancelled"}
+
+    def wait_change(self, seconds: float) -> None:
+        """Sleep until a job changes state (a status stream's wake-up), at most ``seconds``."""
+        with self._changed:
+            self._changed.wait(seconds)
 
     def counts(self) -> dict[str, int]:
         with self.lock:
@@ -134,13 +141,14 @@ class Queue:
                     if job.cancel_at is not None and now >= job.cancel_at:
                         self._end_cancelled(job)
                     elif job.rendered and now - (job.started or now) >= self.faults.run_seconds:
-                        job.status = "COMPLETED"
+                        job.status, job.completed = "COMPLETED", time.monotonic()
                         job.log("done")
                 waiting = [j for j in self.jobs.values() if j.status == "IN_QUEUE"]
                 free = self.faults.concurrency - (len(running) - self._finished(running))
                 for job in waiting[: max(0, free)]:
                     if now - job.submitted >= self.faults.queue_seconds:
                         self._start(job, now)
+                self._changed.notify_all()
 
     @staticmethod
     def _finished(jobs: list[Job]) -> int:

@@ -141,6 +141,7 @@ async def test_an_invalid_body_is_a_shot_rejection_naming_the_field(backend, fal
 @pytest.mark.parametrize("kind", ["429", "503", "503+id", "500+id", "reset"])
 async def test_status_faults_are_retried(backend, fal_env, tmp_path, lake, kind):
     """Passing status faults, with or without a request id, cost nothing: one submission."""
+    fal_env.faults.stream = "refuse"  # polls only
     fal_env.burst("status", kind, 3)
     await backend.render(lake, tmp_path, lambda said: None)
     assert fal_env.count("status") >= 4 and len(fal_env.submissions) == 1
@@ -149,6 +150,7 @@ async def test_status_faults_are_retried(backend, fal_env, tmp_path, lake, kind)
 @row("status-retry")
 async def test_status_faults_past_the_retries_keep_the_request(backend, fal_env, tmp_path, lake):
     """When polling keeps failing, the shot fails and the next build resumes the request."""
+    fal_env.faults.stream = "refuse"  # polls only
     fal_env.burst("status", "503+id", EXHAUST)
     error = await fails(backend, lake, tmp_path)
     assert "stays journaled" in str(error) and len(journaled(tmp_path)) == 1
