@@ -74,7 +74,7 @@ class Faults:
     cancel_races: int = 0  # this many next cancels of queued jobs find them just started
     cancel_settle: float | None = 0.2  # a cancel-requested job ends cancelled this much later
     #                                    (None: it runs to the end, as fal may let it)
-    stream: str = "ok"  # the status stream: "ok", "refuse" (HTTP 405) or "drop" (a reset after
+    stream: str = "ok"  # the status stream: "ok", "refuse" (HTTP 405) or "drop" (closed after
     #                     its first event), as a proxy that buffers or cuts long answers would
     keepalive: float = 15.0  # seconds between the stream's comment keep-alives
     seed: int = 0
@@ -418,7 +418,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _stream(self, method: str, path: str, phase: str, request_id: str) -> None:
         """fal's status stream: an event per change, keep-alive comments, closed after
-        COMPLETED (``Faults.stream`` can refuse it or cut it after the first event)."""
+        COMPLETED (``Faults.stream`` can refuse it or close it after the first event; a burst
+        of ``"reset"`` on phase ``stream`` drops it before any)."""
         mode = self.fal.faults.stream
         if mode == "refuse":
             return self._answer(method, path, phase, 405, {"detail": "Method Not Allowed"})
@@ -446,7 +447,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if body["status"] == "COMPLETED":
                     return
                 if mode == "drop":
-                    return self._reset()
+                    return  # closed before COMPLETED, as a proxy cutting a long answer does
             elif time.monotonic() - quiet >= self.fal.faults.keepalive:
                 self.wfile.write(b": keep-alive\n\n")
                 self.wfile.flush()

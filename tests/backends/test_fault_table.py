@@ -176,6 +176,37 @@ async def test_a_request_past_the_deadline_stays_journaled(fal_env, tmp_path, la
     assert len(journaled(tmp_path)) == 1 and len(fal_env.submissions) == 1
 
 
+@row("status-stream")
+@pytest.mark.parametrize("mode", ["ok", "refuse", "drop", "reset"])
+async def test_the_status_stream_or_its_fallback_follows_the_request(
+    backend, fal_env, tmp_path, lake, mode
+):
+    """The stream notices the finish alone; refused, dropped or reset, polls take over and
+    the one paid request is fetched."""
+    fal_env.faults.queue_seconds = 0.3
+    if mode == "reset":
+        fal_env.burst("stream", "reset", 3)
+    else:
+        fal_env.faults.stream = mode
+    result = await backend.render(lake, tmp_path, lambda said: None)
+    assert len(fal_env.submissions) == 1 and result.request_id == fal_env.submissions[0].request_id
+    assert fal_env.count("stream") >= 1
+    assert (fal_env.count("status") == 0) == (mode == "ok")
+
+
+@row("status-stream")
+async def test_a_journaled_request_is_resumed_when_its_stream_drops(
+    backend, fal_env, tmp_path, lake, entry_for
+):
+    """An earlier build's request, followed again through a stream that drops: no new submit."""
+    fal_env.faults.stream, fal_env.faults.queue_seconds = "drop", 0.3
+    job = fal_env.queue.submit(lake.endpoint, dict(lake.input))
+    Journal(tmp_path).record(entry_for(fal_env, lake.key, job.request_id))
+    result = await backend.render(lake, tmp_path, lambda said: None)
+    assert result.request_id == job.request_id and fal_env.submissions == []
+    assert fal_env.count("stream") >= 1 and fal_env.count("status") >= 1
+
+
 @row("status-failed")
 async def test_completed_with_error_fails_and_clears(backend, fal_env, tmp_path, lake):
     """The status reports the job failed: the shot fails with fal's words, the entry is gone."""
