@@ -115,6 +115,7 @@ class Runner:
         self.stopped = False  # a job failed and --keep-going is off
         self.notes: list[str] = []  # things the user should hear about (unfetchable takes…)
         self.leases = Leases(store.root)
+        self.checks: list[asyncio.Task[None]] = []  # QA of rendered clips, off the chain's path
 
     async def run(self, job_ids: list[str] | None = None) -> dict[str, Outcome]:
         """Run ``job_ids`` (default: all) and everything they need; return every outcome."""
@@ -127,10 +128,11 @@ class Runner:
                 tasks[job.id] = asyncio.create_task(self._one(job, tasks), name=job.id)
         try:
             await asyncio.gather(*tasks.values())
+            await asyncio.gather(*self.checks)
         finally:  # on Ctrl-C, let every job's cleanup (cancel queued requests…) run before closing
-            for task in tasks.values():
+            for task in [*tasks.values(), *self.checks]:
                 task.cancel()
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            await asyncio.gather(*tasks.values(), *self.checks, return_exceptions=True)
             await self.backend.aclose()
         return {job_id: tasks[job_id].result() for job_id in tasks}
 
@@ -300,6 +302,7 @@ class Runner:
             self.store.put_action(key, record)
             if job.endpoint:
                 await self.backend.release(key, sha)
+                self.checks.append(asyncio.create_task(self._check(job, key, record)))
             return record
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -334,8 +337,15 @@ class Runner:
             "request_id": result.request_id,
             "source_url": result.source_url,
         } | result.extra
-        extra["qa"] = await asyncio.to_thread(_qa, result.path, job)
         return result.path, extra
+
+    async def _check(self, job: Job, key: str, record: dict[str, Any]) -> None:
+        """QA of a stored clip, beside the jobs that use it (its warnings are only advice, so a
+        downstream submit need not wait for them); kept in the clip's record once known."""
+        warnings = await asyncio.to_thread(_qa, self.store.blob_path(record["output"]), job)
+        record["qa"] = warnings
+        with contextlib.suppress(OSError):  # a read-only cache: the warnings are still shown
+            self.store.put_action(key, record)
 
 
 def _earlier_takes(previous: dict[str, Any] | None, new: str) -> list[str]:

@@ -14,8 +14,10 @@ rule for every answer of every call.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -161,26 +163,7 @@ class FalHttp:
         self.queue_url, self.rest_url = queue_url.rstrip("/"), rest_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
-        limits = httpx.Timeout(timeout, connect=min(timeout, 10.0))
-        # Polls, results, downloads and HEADs reuse connections: a poll or download per job in
-        # flight at once, each kept alive for the next call of the same job.
-        self._client = httpx.AsyncClient(
-            timeout=limits,
-            limits=httpx.Limits(
-                max_connections=2 * max_in_flight, max_keepalive_connections=max_in_flight
-            ),
-        )
-        # One status stream per job in flight, apart from the pool above so that open streams
-        # never starve the calls that fetch finished clips. fal sends a keep-alive every ~15 s.
-        self._stream_client = httpx.AsyncClient(
-            timeout=httpx.Timeout(max(timeout, STREAM_IDLE), connect=min(timeout, 10.0)),
-            limits=httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=0),
-        )
-        # Submits always open a fresh connection: a write on a stale keep-alive socket would fail
-        # in a way indistinguishable from a submit that reached fal and then lost its answer.
-        self._submit_client = httpx.AsyncClient(
-            timeout=limits, limits=httpx.Limits(max_keepalive_connections=0)
-        )
+        self.max_in_flight = max_in_flight
         self.door = Door(max_in_flight)
         self._keyed = {origin(self.queue_url), origin(self.rest_url)}
         self.hosts = hosts or MediaHosts.from_env()
@@ -189,9 +172,39 @@ class FalHttp:
         return f"FalHttp(queue_url={self.queue_url!r}, rest_url={self.rest_url!r})"
 
     async def aclose(self) -> None:
-        await self._client.aclose()
-        await self._stream_client.aclose()
-        await self._submit_client.aclose()
+        for name in ("_client", "_stream_client", "_submit_client"):
+            if name in self.__dict__:  # made on first use only
+                await self.__dict__[name].aclose()
+
+    # -- connection pools, made on first use (a cached build never pays for TLS set-up) ----------
+    @functools.cached_property
+    def _tls(self) -> ssl.SSLContext:
+        return httpx.create_ssl_context()  # one CA bundle load, shared by the three pools
+
+    def _pool(self, idle: float, connections: int | None, keepalive: int) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            verify=self._tls,
+            timeout=httpx.Timeout(idle, connect=min(self.timeout, 10.0)),
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=keepalive),
+        )
+
+    @functools.cached_property
+    def _client(self) -> httpx.AsyncClient:
+        """Polls, results, downloads and HEADs reuse connections: a poll or download per job in
+        flight at once, each kept alive for the next call of the same job."""
+        return self._pool(self.timeout, 2 * self.max_in_flight, self.max_in_flight)
+
+    @functools.cached_property
+    def _stream_client(self) -> httpx.AsyncClient:
+        """One status stream per job in flight, apart from the pool above so that open streams
+        never starve the calls that fetch finished clips. fal sends a keep-alive every ~15 s."""
+        return self._pool(max(self.timeout, STREAM_IDLE), self.max_in_flight, 0)
+
+    @functools.cached_property
+    def _submit_client(self) -> httpx.AsyncClient:
+        """Submits always open a fresh connection: a write on a stale keep-alive socket would
+        fail in a way indistinguishable from a submit that reached fal and lost its answer."""
+        return self._pool(self.timeout, None, 0)
 
     # -- errors ----------------------------------------------------------------------------------
     def scrub(self, text: str) -> str:

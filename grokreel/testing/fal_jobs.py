@@ -9,8 +9,10 @@ fal needs URLs it can fetch.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
+import struct
 import threading
 import time
 import uuid
@@ -27,7 +29,7 @@ from ..errors import GrokreelError
 __all__ = ["Job", "Queue"]
 
 Resolve = Callable[[str], Path | None]  # a CDN URL → the local file behind it (None: not ours)
-Publish = Callable[[Path, str], str]  # a rendered file and its name → its CDN URL
+Publish = Callable[[Path | bytes, str], str]  # a rendered file (or bytes), its name → its CDN URL
 
 
 @dataclass
@@ -181,6 +183,8 @@ class Queue:
                 raise _JobFailed({"code": 500, "message": message, "type": "generation_error"})
         if any(needle in prompt for needle in self.faults.refuse_prompts):
             raise _JobFailed(_policy_violation(prompt))
+        if self.faults.stock_video:
+            return self._stock(job, Path(self.faults.stock_video))
         request = self._request(job)
         workdir = self.scratch / job.request_id
         workdir.mkdir(parents=True, exist_ok=True)
@@ -189,6 +193,15 @@ class Queue:
         video["url"] = self.publish(result.path, f"{job.request_id[:8]}.mp4")
         video["file_name"] = f"{job.request_id[:8]}.mp4"
         return video
+
+    def _stock(self, job: Job, stock: Path) -> dict[str, Any]:
+        """``stock`` with a trailing MP4 ``free`` box naming the request: the same pictures,
+        but bytes (and so cache keys downstream) of its own, as every real render has."""
+        tag = job.request_id.encode()
+        data = stock.read_bytes() + struct.pack(">I", 8 + len(tag)) + b"free" + tag
+        name = f"{job.request_id[:8]}.mp4"
+        video = _described(stock) | {"file_name": name, "file_size": len(data)}
+        return video | {"url": self.publish(data, name)}
 
     def _request(self, job: Job) -> RenderRequest:
         """The job as an animatic request: every input URL must be a file on our own CDN."""
@@ -210,6 +223,21 @@ class Queue:
             media,
             seed.hexdigest(),
         )
+
+
+@functools.cache
+def _described(path: Path) -> dict[str, Any]:
+    from ..media.probe import probe
+
+    info = probe(path)
+    return {
+        "content_type": "video/mp4",
+        "width": info.width,
+        "height": info.height,
+        "fps": info.fps,
+        "duration": info.duration,
+        "num_frames": info.num_frames,
+    }
 
 
 class _JobFailed(Exception):

@@ -77,6 +77,8 @@ class Faults:
     stream: str = "ok"  # the status stream: "ok", "refuse" (HTTP 405) or "drop" (closed after
     #                     its first event), as a proxy that buffers or cuts long answers would
     keepalive: float = 15.0  # seconds between the stream's comment keep-alives
+    stock_video: Path | None = None  # every job's video is this clip, made unique per request
+    #                                   (a load test's server: no drawing on this machine's CPU)
     seed: int = 0
 
 
@@ -132,8 +134,7 @@ class FalTestServer:
 
     # -- life ------------------------------------------------------------------------------------
     def start(self) -> FalTestServer:
-        httpd = ThreadingHTTPServer(self._address, _Handler)
-        httpd.daemon_threads = True
+        httpd = _Server(self._address, _Handler)
         httpd.fal = self  # type: ignore[attr-defined]
         self._httpd = httpd
         host, port = httpd.server_address[:2]
@@ -299,6 +300,15 @@ class FalTestServer:
         with self._lock:
             self.tokens.add(token)
         return token
+
+
+class _Server(ThreadingHTTPServer):
+    """A thread per call, and a listen backlog that takes a burst of submits (the stdlib's 5
+    would make the kernel drop connections it had half accepted: a reset after the request was
+    sent, which a client must treat as a submit that may have been queued)."""
+
+    daemon_threads = True
+    request_queue_size = 128
 
 
 class _Handler(BaseHTTPRequestHandler):
