@@ -119,7 +119,9 @@ def child(board: Path) -> None:
                 "normalize": statistics.median(norms) if norms else 0.0,
                 "ok": result.ok,
                 "rendered": result.count("rendered"),
-                "errors": sorted({o.error or "" for o in result.outcomes.values() if o.status == "failed"})[:3],
+                "errors": sorted(
+                    {o.error or "" for o in result.outcomes.values() if o.status == "failed"}
+                )[:3],
             }
         )
     )
@@ -154,7 +156,11 @@ def measure(fal, root: Path, width: int, depth: int, label: str) -> Run:
         if call.phase == "result":
             rid = call.path.rsplit("/", 1)[-1]
             first_result.setdefault(rid, call.at)
-    lags = [first_result[j.request_id] - j.completed for j in jobs if j.completed and j.request_id in first_result]
+    lags = [
+        first_result[j.request_id] - j.completed
+        for j in jobs
+        if j.completed and j.request_id in first_result
+    ]
     polls = sum(1 for c in calls if c.phase in ("status", "stream"))
     return Run(
         label,
@@ -229,7 +235,9 @@ def stock_clip(folder: Path) -> Path:
     from grokreel.backends.base import RenderRequest
 
     data = api.normalize_input("text-to-video", {"prompt": "stock", "duration": 2})
-    request = RenderRequest("stock", "stock", "text-to-video", f"{APP}/text-to-video", data, {}, "0")
+    request = RenderRequest(
+        "stock", "stock", "text-to-video", f"{APP}/text-to-video", data, {}, "0"
+    )
     return asyncio.run(AnimaticBackend().render(request, folder, lambda s: None)).path
 
 

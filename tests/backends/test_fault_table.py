@@ -6,6 +6,7 @@ table and the tests name the same rows, so neither can drift from the other.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 from collections.abc import Callable
@@ -16,6 +17,7 @@ import pytest
 from grokreel import api
 from grokreel.backends.base import MediaInput, RenderRequest
 from grokreel.backends.fal import FalBackend, PollSchedule
+from grokreel.backends.fal_http import Door
 from grokreel.errors import AuthError, BackendError, ShotRejected
 from grokreel.journal import Journal
 from grokreel.testing import FalTestServer
@@ -76,6 +78,41 @@ async def test_front_door_429_is_retried_and_the_accepted_id_is_journaled(
     result = await backend.render(lake, tmp_path, lambda said: None)
     assert fal_env.count("submit") == 3 and len(fal_env.submissions) == 1
     assert journaled(tmp_path) == [result.request_id]  # until the clip is stored
+
+
+@row("submit-429-door")
+async def test_a_burst_turned_away_at_the_door_slows_down_and_every_job_is_paid_once(
+    backend, fal_env, tmp_path, text_request
+):
+    """Eight renders at once meet twelve 429s at fal's door (more than the four attempts an
+    unreachable host gets): every one is submitted once, and the door narrowed meanwhile."""
+    fal_env.burst("submit", "429", 12)
+    requests = [text_request(f"lake {i}", f"lake{i}") for i in range(8)]
+    results = await asyncio.gather(
+        *(backend.render(r, tmp_path, lambda said: None) for r in requests)
+    )
+    assert len(fal_env.submissions) == 8 and fal_env.count("submit") == 20
+    assert {r.request_id for r in results} == {s.request_id for s in fal_env.submissions}
+    assert backend.http.door.limit < backend.http.door.most  # 12 halvings, 8 steps back up
+
+
+async def test_the_door_lets_fewer_submits_out_after_429s():
+    """``Door``: each 429 halves the submits out at once; accepted ones widen it again."""
+    door, out, peak = Door(4), 0, 0
+    door.crowded()
+    door.crowded()
+
+    async def submit() -> None:
+        nonlocal out, peak
+        async with door.slot():
+            out += 1
+            peak = max(peak, out)
+            await asyncio.sleep(0.01)
+            out -= 1
+
+    await asyncio.gather(*(submit() for _ in range(3)))
+    door.accepted()
+    assert (peak, door.limit) == (1, 2)
 
 
 @row("submit-lost")
