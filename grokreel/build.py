@@ -14,10 +14,10 @@ from .backends import default_backend, make_backend
 from .cache.lock import LockFile, lock_path
 from .cache.remote import Remote, open_remote, remote_url
 from .cache.store import Store, atomic_write_text, sha256_file
-from .config import find_config, project_root
+from .config import find_config, load_config, project_root
 from .cost import PriceTable, load_prices
 from .errors import PathError, PlanError
-from .execute import ENGINES, Listener, Outcome, Runner, RunOptions
+from .execute import ENGINES, MAX_IN_FLIGHT, Listener, Outcome, Runner, RunOptions, local_slots
 from .keys import KEY_SCHEMA, resolve_refs
 from .plan import Plan, compile_file
 from .state import BuildState, NodeStatus, plan_status
@@ -120,7 +120,8 @@ class Project:
     def build(
         self,
         *,
-        jobs: int = 2,
+        jobs: int | None = None,
+        max_in_flight: int | None = None,
         targets: list[str] | None = None,
         output: Path | None = None,
         listener: Listener | None = None,
@@ -135,10 +136,11 @@ class Project:
         lock = self.lock
         forced = self.forced(force)
         self._preflight(job_ids, forced, locked, max_cost)
-        options = RunOptions(jobs, keep_going, forced, locked, max_cost, lock, self.prices)
-        runner = Runner(
-            self.plan, self.store, make_backend(self.backend, self.store.root), options, listener
-        )
+        in_flight = max_in_flight or configured_in_flight(self.plan.path)
+        options = RunOptions(jobs or local_slots(), keep_going, forced, locked, max_cost, lock)
+        options.prices, options.max_in_flight = self.prices, in_flight
+        backend = make_backend(self.backend, self.store.root, max_in_flight=in_flight)
+        runner = Runner(self.plan, self.store, backend, options, listener)
         try:
             outcomes = asyncio.run(runner.run(job_ids))
         finally:
@@ -306,6 +308,20 @@ def _open_remote(storyboard: Path, url: str | None, offline: bool) -> Remote | N
     shared = open_remote(url)
     shared.check()
     return shared
+
+
+def configured_in_flight(storyboard: Path) -> int:
+    """``[fal] max_in_flight`` of the nearest grokreel.toml, else the default (16).
+
+    The one place this setting is read; a bad value is a PlanError naming the file."""
+    config = load_config(storyboard)
+    table = config.table("fal")
+    value = table.get("max_in_flight") if isinstance(table, dict) else None
+    if value is None:
+        return MAX_IN_FLIGHT
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 256:
+        raise PlanError(f"{config.path}: [fal] max_in_flight must be a whole number from 1 to 256")
+    return value
 
 
 def export_blob(store: Store, sha: str, dest: Path) -> None:

@@ -133,10 +133,15 @@ def plan(
 @click.option(
     "-j",
     "--jobs",
-    default=2,
-    show_default=True,
     type=click.IntRange(1, 64),
-    help="How many jobs may run at once.",
+    help="How many local jobs (frames, normalizing, the cut, animatic drafts) may run at once "
+    "[default: the CPU count].",
+)
+@click.option(
+    "--max-in-flight",
+    type=click.IntRange(1, 256),
+    help="How many paid API jobs may be in flight at once "
+    "[default: grokreel.toml's [fal] max_in_flight, else 16].",
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write the film.")
 @click.option("-n", "--dry-run", is_flag=True, help="Show the plan; render nothing.")
@@ -173,7 +178,8 @@ def plan(
 def build(
     storyboard: Path,
     shots: tuple[str, ...],
-    jobs: int,
+    jobs: int | None,
+    max_in_flight: int | None,
     output: Path | None,
     dry_run: bool,
     keep_going: bool,
@@ -210,6 +216,7 @@ def build(
     try:
         result = project.build(
             jobs=jobs,
+            max_in_flight=max_in_flight,
             targets=list(shots) or None,
             output=output,
             listener=listener,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -29,26 +30,47 @@ from .keys import FileHashes, job_key
 from .plan import Job, Plan
 from .state import find_existing, is_fetchable
 
-__all__ = ["CUT_ENGINE", "ENGINES", "Outcome", "RunOptions", "Runner", "Status"]
+__all__ = [
+    "CUT_ENGINE",
+    "ENGINES",
+    "MAX_IN_FLIGHT",
+    "Outcome",
+    "RunOptions",
+    "Runner",
+    "Status",
+    "local_slots",
+]
 
 Status = Literal["rendered", "cached", "failed", "skipped"]
 CUT_ENGINE = f"concat-1/{ENCODER}"
 FRAME_ENGINE = "pyav-frame-1"
 NORMALIZE_ENGINE = f"normalize-1/{ENCODER}"
 ENGINES = {"cut": CUT_ENGINE, "frame": FRAME_ENGINE, "normalize": NORMALIZE_ENGINE}
+# Paid jobs in flight at once: each only waits on fal (no CPU), and fal queues what it cannot run
+# yet without rejecting it, so a 30-shot board has every ready job in flight.
+MAX_IN_FLIGHT = 16
+
+
+def local_slots() -> int:
+    """Local jobs at once by default (frames, normalizing, the cut, animatic renders): one a CPU."""
+    return max(1, os.cpu_count() or 1)
 
 
 @dataclass
 class RunOptions:
-    """How a build runs: concurrency, failure policy, what to re-render, and what it may spend."""
+    """How a build runs: concurrency, failure policy, what to re-render, and what it may spend.
 
-    jobs: int = 2
+    ``jobs`` bounds local work (CPU), ``max_in_flight`` paid API jobs (waiting on the network).
+    """
+
+    jobs: int = field(default_factory=local_slots)
     keep_going: bool = False
     force: frozenset[str] = frozenset()
     locked: bool = False
     max_cost: float | None = None
     lock: LockFile | None = None
     prices: PriceTable = field(default_factory=PriceTable)
+    max_in_flight: int = MAX_IN_FLIGHT
 
 
 @dataclass
@@ -72,7 +94,8 @@ Listener = Callable[[Outcome | tuple[Job, str]], None]
 
 
 class Runner:
-    """Executes a plan's jobs on one backend with at most ``jobs`` running at once."""
+    """Executes a plan's jobs on one backend: at most ``max_in_flight`` paid jobs waiting on the
+    API and at most ``jobs`` local jobs (CPU work) at once, each kind from its own slots."""
 
     def __init__(
         self,
@@ -84,7 +107,8 @@ class Runner:
     ):
         self.plan, self.store, self.backend = plan, store, backend
         self.options = options or RunOptions()
-        self.limit = asyncio.Semaphore(max(1, self.options.jobs))
+        self.local = asyncio.Semaphore(max(1, self.options.jobs))
+        self.remote = asyncio.Semaphore(max(1, self.options.max_in_flight))
         self.listener = listener or (lambda event: None)
         self.hashes = FileHashes()
         self.outcomes: dict[str, Outcome] = {}
@@ -94,6 +118,7 @@ class Runner:
         self.leases = Leases(store.root)
         if store.remote is not None and hasattr(backend, "share"):
             backend.share(store.remote)  # one paid request per job across machines
+        self.checks: list[asyncio.Task[None]] = []  # QA of rendered clips, off the chain's path
 
     async def run(self, job_ids: list[str] | None = None) -> dict[str, Outcome]:
         """Run ``job_ids`` (default: all) and everything they need; return every outcome."""
@@ -106,10 +131,11 @@ class Runner:
                 tasks[job.id] = asyncio.create_task(self._one(job, tasks), name=job.id)
         try:
             await asyncio.gather(*tasks.values())
+            await asyncio.gather(*self.checks)
         finally:  # on Ctrl-C, let every job's cleanup (cancel queued requests…) run before closing
-            for task in tasks.values():
+            for task in [*tasks.values(), *self.checks]:
                 task.cancel()
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            await asyncio.gather(*tasks.values(), *self.checks, return_exceptions=True)
             await self.backend.aclose()
         return {job_id: tasks[job_id].result() for job_id in tasks}
 
@@ -143,7 +169,7 @@ class Runner:
                     record = await self._fetch_locked(job, key)
                 if record is not None:
                     return Outcome(job, "cached", key, record["output"], record)
-                async with self.limit:
+                async with self._slot(job):
                     if self.stopped:
                         return Outcome(
                             job,
@@ -161,6 +187,12 @@ class Runner:
         except GrokreelError as exc:
             self.stopped = not self.options.keep_going
             return Outcome(job, "failed", error=str(exc), seconds=time.monotonic() - start)
+
+    def _slot(self, job: Job) -> asyncio.Semaphore:
+        """A paid job on a remote backend waits on the network; everything else (frames, the
+        cut, animatic drafts) is CPU work on this machine."""
+        remote = job.endpoint is not None and self.backend.name != "animatic"
+        return self.remote if remote else self.local
 
     def _reuse(self, job: Job, key: str) -> dict[str, Any] | None:
         """What the cache (or the lock file's pin) already holds for ``key``, unless forced."""
@@ -308,6 +340,7 @@ class Runner:
             await self._push(job, key, record)  # before release: a claim outlives no record
             if job.endpoint:
                 await self.backend.release(key, sha)
+                self.checks.append(asyncio.create_task(self._check(job, key, record)))
             return record
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -342,8 +375,15 @@ class Runner:
             "request_id": result.request_id,
             "source_url": result.source_url,
         } | result.extra
-        extra["qa"] = await asyncio.to_thread(_qa, result.path, job)
         return result.path, extra
+
+    async def _check(self, job: Job, key: str, record: dict[str, Any]) -> None:
+        """QA of a stored clip, beside the jobs that use it (its warnings are only advice, so a
+        downstream submit need not wait for them); kept in the clip's record once known."""
+        warnings = await asyncio.to_thread(_qa, self.store.blob_path(record["output"]), job)
+        record["qa"] = warnings
+        with contextlib.suppress(OSError):  # a read-only cache: the warnings are still shown
+            self.store.put_action(key, record)
 
 
 def _earlier_takes(previous: dict[str, Any] | None, new: str) -> list[str]:

@@ -50,7 +50,7 @@ def counting_backend(monkeypatch: pytest.MonkeyPatch) -> CountingBackend:
     import grokreel.build
 
     backend = CountingBackend()
-    monkeypatch.setattr(grokreel.build, "make_backend", lambda name, cache_dir: backend)
+    monkeypatch.setattr(grokreel.build, "make_backend", lambda name, cache_dir, **_: backend)
     return backend
 
 

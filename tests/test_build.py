@@ -172,6 +172,31 @@ def test_concurrency_is_bounded(write_board, counting_backend, jobs):
     assert counting_backend.peak == jobs
 
 
+@pytest.mark.parametrize(
+    ("options", "toml", "peak"),
+    [
+        ({"jobs": 1, "max_in_flight": 3}, "", 3),
+        ({"jobs": 1}, "[fal]\nmax_in_flight = 2\n", 2),
+        ({"jobs": 1, "max_in_flight": 4}, "[fal]\nmax_in_flight = 2\n", 4),
+    ],
+)
+def test_paid_jobs_on_a_remote_backend_take_in_flight_slots(
+    write_board, counting_backend, monkeypatch, options, toml, peak
+):
+    """A remote backend's jobs wait on the network: `--max-in-flight` (else grokreel.toml's
+    `[fal] max_in_flight`) bounds them, not `-j`, which is for local CPU work."""
+    path = write_board("""
+        defaults: {resolution: 480p, duration: 1}
+        shots: {a: {prompt: a}, b: {prompt: b}, c: {prompt: c}, d: {prompt: d}, e: {prompt: e}}
+    """)
+    if toml:
+        (path.parent / "grokreel.toml").write_text(toml)
+    monkeypatch.setattr(counting_backend, "name", "remote", raising=False)
+    counting_backend.delay = 0.05
+    open_project(path).build(targets=["a", "b", "c", "d", "e"], **options)
+    assert counting_backend.peak == peak
+
+
 def test_plan_reports_reasons(film):
     """Before a build every node is new; after, cached; after an edit, stale with the reason."""
     project = open_project(film)

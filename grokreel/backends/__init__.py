@@ -36,8 +36,9 @@ def default_backend() -> str:
     return "fal" if keyed and "fal" in available() else "animatic"
 
 
-def make_backend(name: str, cache_dir: Path) -> Backend:
-    """The backend called ``name``; it may keep journals and upload records in ``cache_dir``."""
+def make_backend(name: str, cache_dir: Path, *, max_in_flight: int = 16) -> Backend:
+    """The backend called ``name``; it may keep journals and upload records in ``cache_dir``;
+    a remote one sizes its connection pools for ``max_in_flight`` jobs at once."""
     if name == "animatic":
         from .animatic import AnimaticBackend
 
@@ -45,5 +46,5 @@ def make_backend(name: str, cache_dir: Path) -> Backend:
     if name == "fal" and "fal" in available():
         from .fal import FalBackend  # type: ignore[attr-defined]
 
-        return FalBackend.from_env(cache_dir)
+        return FalBackend.from_env(cache_dir, max_in_flight=max_in_flight)
     raise PlanError(f"unknown backend `{name}`; available: {', '.join(available())}")

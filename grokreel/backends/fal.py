@@ -3,7 +3,8 @@
     render(request)
       ├─ journaled?  yes → resume polling that request (no new submit)
       │              no  → media to URLs (fal_upload) → submit → journal the request id at once
-      ├─ poll status_url?logs=1, backing off while queued → "queued N", "running: <log line>"
+      ├─ follow the status stream (polling when fal refuses or drops it; fal_wait) →
+      │  "queued N", "running: <log line>"
       ├─ COMPLETED with error → the shot fails, the entry leaves the journal
       ├─ COMPLETED → GET response_url (retried: it is free), then stream the video into
       │              workdir; verify size, a real decode and the duration
@@ -23,7 +24,7 @@ import asyncio
 import os
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,8 +36,9 @@ from ..cache.journal import Journal, JournalEntry
 from ..cache.tier import Tier
 from ..errors import AuthError, BackendError, MediaError, PlanError
 from .base import Progress, RenderRequest, RenderResult
-from .fal_http import RETRY_STATUS, FalHttp, Gone, RetryPolicy, Where, server_words
+from .fal_http import RETRY_STATUS, FalHttp, Gone, RetryPolicy, Where
 from .fal_upload import Uploads
+from .fal_wait import Flight, PollSchedule, Waiter, said
 
 __all__ = ["DEFAULT_QUEUE_URL", "DEFAULT_REST_URL", "FalBackend", "PollSchedule"]
 
@@ -47,40 +49,6 @@ CANCEL_SECONDS = 10.0  # how long Ctrl-C waits for fal to confirm a cancel
 DURATION_SLACK = 0.5  # seconds a decoded clip may differ from what fal says it is
 # A finished job's result is fetched again on these too: 400 is fal's "still in progress" race.
 RESULT_RETRY = RETRY_STATUS | {400}
-
-
-@dataclass(frozen=True)
-class PollSchedule:
-    """Seconds between status polls: ``base`` after a state change, then ×``factor`` per poll
-    up to ``queued_max`` while waiting in the queue (which can last minutes and is not billed),
-    or ``running_max`` while running (so a finished clip is noticed soon)."""
-
-    base: float = 0.5
-    queued_max: float = 5.0
-    running_max: float = 2.0
-    factor: float = 1.5
-    deadline: float = 3600.0
-
-    @classmethod
-    def scaled(cls, base: float, deadline: float = 3600.0) -> PollSchedule:
-        return cls(base, base * 10, base * 4, deadline=deadline)
-
-    def next(self, previous: float | None, state: str) -> float:
-        """The wait after a poll that saw ``state``; ``previous`` is None after a change."""
-        if previous is None:
-            return self.base
-        cap = self.queued_max if state == "IN_QUEUE" else self.running_max
-        return min(cap, previous * self.factor)
-
-
-@dataclass
-class _Flight:
-    """What this render last knew about its request (read by the Ctrl-C handler)."""
-
-    entry: JournalEntry
-    state: str = "IN_QUEUE"
-    said: str = ""
-    polls: list[float] = field(default_factory=list)
 
 
 class FalBackend:
@@ -99,17 +67,22 @@ class FalBackend:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         cancel_wait: float = CANCEL_SECONDS,
+        max_in_flight: int = 16,
+        stream: bool = True,
     ):
         if not key:
             raise _no_key()
-        self.http = FalHttp(key, queue_url, rest_url, timeout=timeout, retry=retry)
+        self.http = FalHttp(
+            key, queue_url, rest_url, timeout=timeout, retry=retry, max_in_flight=max_in_flight
+        )
         self.journal = Journal(cache_dir)
         self.uploads = Uploads(self.http, cache_dir)
         self.poll = poll or PollSchedule()
+        self.waiter = Waiter(self.http, self.journal, self.poll, stream)
         self.cancel_wait = cancel_wait  # how long Ctrl-C follows a cancel fal has not settled
 
     @classmethod
-    def from_env(cls, cache_dir: Path) -> FalBackend:
+    def from_env(cls, cache_dir: Path, *, max_in_flight: int = 16) -> FalBackend:
         """The backend configured by the environment; a missing key is an AuthError."""
         env = os.environ
         key = env.get("FAL_KEY") or ""
@@ -124,6 +97,7 @@ class FalBackend:
             poll=poll,
             queue_url=env.get("GROKREEL_FAL_QUEUE_URL") or DEFAULT_QUEUE_URL,
             rest_url=env.get("GROKREEL_FAL_REST_URL") or DEFAULT_REST_URL,
+            max_in_flight=max_in_flight,
         )
 
     def __repr__(self) -> str:
@@ -143,7 +117,7 @@ class FalBackend:
         entry = self._journaled(request) or await self._claimed_elsewhere(request, progress)
         if entry is not None:
             progress(f"resuming {entry.request_id}")
-            flight = _Flight(entry, state="UNKNOWN")  # never cancel what may already be running
+            flight = Flight(entry, state="UNKNOWN")  # never cancel what may already be running
             result = await self._follow(flight, request, workdir, where, progress)
             if result is not None:
                 return result
@@ -152,7 +126,7 @@ class FalBackend:
                 raise self.http.fail(where, "another machine took this job over; build again")
         body = await self._inputs(request, where, progress)  # Ctrl-C here costs nothing
         entry, interrupted = await _settle(self._submit(request, body, where, progress))
-        flight = _Flight(entry)
+        flight = Flight(entry)
         if interrupted:  # Ctrl-C during the submit: the request exists and is queued
             await _settle(self._interrupted(flight, progress))
             raise asyncio.CancelledError
@@ -163,7 +137,7 @@ class FalBackend:
 
     async def _follow(
         self,
-        flight: _Flight,
+        flight: Flight,
         request: RenderRequest,
         workdir: Path,
         where: Where,
@@ -172,7 +146,7 @@ class FalBackend:
         """Wait for a journaled request, fetch its clip; None if it ended cancelled by us."""
         entry = flight.entry
         try:
-            status = await self._wait(flight, where, progress)
+            status = await self.waiter.wait(flight, where, progress)
             if status.get("error") and entry.cancel_requested:
                 self.journal.clear(entry.key)  # our own cancel took effect: nothing was billed
                 return None
@@ -188,12 +162,13 @@ class FalBackend:
             "fal": {
                 "request_id": entry.request_id,
                 "polls": len(flight.polls),
+                "streams": flight.streams,
                 "metrics": status.get("metrics") or {},
             }
         }
         return RenderResult(path, video, entry.request_id, video["url"], extra)
 
-    def _still_journaled(self, exc: BackendError, flight: _Flight) -> BackendError:
+    def _still_journaled(self, exc: BackendError, flight: Flight) -> BackendError:
         """Tell the user when a failed render's paid request is kept for the next build."""
         entry = flight.entry
         if self.journal.get(entry.key) is None or "journaled" in str(exc):
@@ -281,60 +256,10 @@ class FalBackend:
                 f"fal queued request {entry.request_id} but it could not "
                 f"be journaled ({exc}); its clip will not be resumed",
             ) from None
-        progress(_said(answer) or "queued")
+        progress(said(answer) or "queued")
         return entry
 
-    async def _wait(self, flight: _Flight, where: Where, progress: Progress) -> dict[str, Any]:
-        """Poll until COMPLETED (then return the status body), reporting each new state."""
-        interval: float | None = None
-        start = time.monotonic()
-        while True:
-            status = await self._status(flight, where)
-            state = str(status.get("status"))
-            changed, flight.state = state != flight.state, state
-            if state == "COMPLETED":
-                return status
-            said = _said(status)
-            if said and said != flight.said:
-                flight.said = said
-                progress(said)
-            if time.monotonic() - start > self.poll.deadline:
-                raise self.http.fail(
-                    where,
-                    f"request {flight.entry.request_id} has not finished "
-                    f"after {self.poll.deadline:g} s; it stays journaled: "
-                    "build again to keep waiting for it",
-                )
-            interval = self.poll.next(None if changed else interval, state)
-            flight.polls.append(interval)
-            await asyncio.sleep(interval)
-
-    async def _status(self, flight: _Flight, where: Where) -> dict[str, Any]:
-        entry = flight.entry
-        response = await self.http.call(
-            where,
-            f"polling request {entry.request_id}",
-            "GET",
-            entry.status_url,
-            params={"logs": "1"},
-        )
-        if response.status_code == 404:
-            self.journal.clear(entry.key)
-            if entry.cancel_requested:  # the cancel we asked for took it away: nothing billed
-                return {"status": "COMPLETED", "error": "cancelled"}
-            raise self.http.fail(
-                where,
-                f"fal does not know request {entry.request_id} (HTTP "
-                f"404: {server_words(response)}); it was removed from the "
-                "journal: build again to submit anew",
-            )
-        if not response.is_success:
-            raise self.http.refusal(response, where, f"polling request {entry.request_id}")
-        return self.http.body(response, where, f"polling request {entry.request_id}")
-
-    async def _result(
-        self, flight: _Flight, status: dict[str, Any], where: Where
-    ) -> dict[str, Any]:
+    async def _result(self, flight: Flight, status: dict[str, Any], where: Where) -> dict[str, Any]:
         """The finished job's video. The status is the authority on failure (there is no FAILED
         status: a failed job is COMPLETED with ``error``); a result GET is free and idempotent,
         so while the status says success, only a 404 or a 422 ends the request."""
@@ -415,7 +340,7 @@ class FalBackend:
         return dest
 
     # -- Ctrl-C ----------------------------------------------------------------------------------
-    async def _interrupted(self, flight: _Flight, progress: Progress) -> None:
+    async def _interrupted(self, flight: Flight, progress: Progress) -> None:
         """Cancel a request still waiting in the queue; leave a running one journaled."""
         entry = flight.entry
         if flight.state != "IN_QUEUE" or not entry.cancel_url:
@@ -480,19 +405,6 @@ _WHERE_IT_IS = {
     "DOWNLOADING": "finished",
     "UNKNOWN": "in flight",
 }
-
-
-def _said(status: dict[str, Any]) -> str:
-    """The progress line for a status body: ``queued N`` or ``running: <last log line>``."""
-    state = status.get("status")
-    if state == "IN_QUEUE":
-        position = status.get("queue_position")
-        return f"queued {position}" if position is not None else "queued"
-    if state == "IN_PROGRESS":
-        logs = [log.get("message") for log in status.get("logs") or [] if isinstance(log, dict)]
-        last = next((str(m).strip() for m in reversed(logs) if m), "")
-        return f"running: {last[:120]}" if last else "running"
-    return ""
 
 
 async def _settle(work: Awaitable[T]) -> tuple[T, bool]:

@@ -13,10 +13,13 @@ rule for every answer of every call.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +32,7 @@ from ..errors import AuthError, BackendError, ShotRejected
 from ..fetch import MediaHosts, OffList, Refused, TransientFetch, retry_after, stream
 
 __all__ = [
+    "Door",
     "FalHttp",
     "Gone",
     "NotSent",
@@ -42,6 +46,7 @@ __all__ = [
 T = TypeVar("T")
 # Answers worth another attempt of a free, idempotent call (a poll, a result, a download…).
 RETRY_STATUS = frozenset({408, 409, 425, 429, *range(500, 600)})
+STREAM_IDLE = 60.0  # seconds a status stream may stay silent (fal's keep-alives come every ~15 s)
 
 # stamina logs each scheduled retry at WARNING; without this, an application that configured no
 # logging would print raw "stamina.retry_scheduled" lines through logging's last-resort handler.
@@ -105,6 +110,35 @@ class Secret:
         return [p for p in [self.value, *halves] if p]
 
 
+class Door:
+    """How many submits may be on their way to fal at once. fal's front door answers 429 when
+    a burst is too much: each such answer halves the limit, each accepted submit raises it by
+    one again, up to ``most`` (so a burst slows down instead of failing)."""
+
+    def __init__(self, most: int):
+        self.most = self.limit = max(1, most)
+        self.busy = 0
+        self._turn = asyncio.Condition()
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        async with self._turn:
+            await self._turn.wait_for(lambda: self.busy < self.limit)
+            self.busy += 1
+        try:
+            yield
+        finally:
+            async with self._turn:
+                self.busy -= 1
+                self._turn.notify_all()
+
+    def crowded(self) -> None:
+        self.limit = max(1, self.limit // 2)
+
+    def accepted(self) -> None:
+        self.limit = min(self.most, self.limit + 1)
+
+
 def origin(url: str) -> str:
     """``scheme://host[:port]`` of ``url``: what messages name (never a path, query or header)."""
     parts = urlsplit(url)
@@ -123,18 +157,14 @@ class FalHttp:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         hosts: MediaHosts | None = None,
+        max_in_flight: int = 16,
     ):
         self._key = Secret(key)
         self.queue_url, self.rest_url = queue_url.rstrip("/"), rest_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
-        limits = httpx.Timeout(timeout, connect=min(timeout, 10.0))
-        self._client = httpx.AsyncClient(timeout=limits)
-        # Submits always open a fresh connection: a write on a stale keep-alive socket would fail
-        # in a way indistinguishable from a submit that reached fal and then lost its answer.
-        self._submit_client = httpx.AsyncClient(
-            timeout=limits, limits=httpx.Limits(max_keepalive_connections=0)
-        )
+        self.max_in_flight = max_in_flight
+        self.door = Door(max_in_flight)
         self._keyed = {origin(self.queue_url), origin(self.rest_url)}
         self.hosts = hosts or MediaHosts.from_env()
 
@@ -142,8 +172,39 @@ class FalHttp:
         return f"FalHttp(queue_url={self.queue_url!r}, rest_url={self.rest_url!r})"
 
     async def aclose(self) -> None:
-        await self._client.aclose()
-        await self._submit_client.aclose()
+        for name in ("_client", "_stream_client", "_submit_client"):
+            if name in self.__dict__:  # made on first use only
+                await self.__dict__[name].aclose()
+
+    # -- connection pools, made on first use (a cached build never pays for TLS set-up) ----------
+    @functools.cached_property
+    def _tls(self) -> ssl.SSLContext:
+        return httpx.create_ssl_context()  # one CA bundle load, shared by the three pools
+
+    def _pool(self, idle: float, connections: int | None, keepalive: int) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            verify=self._tls,
+            timeout=httpx.Timeout(idle, connect=min(self.timeout, 10.0)),
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=keepalive),
+        )
+
+    @functools.cached_property
+    def _client(self) -> httpx.AsyncClient:
+        """Polls, results, downloads and HEADs reuse connections: a poll or download per job in
+        flight at once, each kept alive for the next call of the same job."""
+        return self._pool(self.timeout, 2 * self.max_in_flight, self.max_in_flight)
+
+    @functools.cached_property
+    def _stream_client(self) -> httpx.AsyncClient:
+        """One status stream per job in flight, apart from the pool above so that open streams
+        never starve the calls that fetch finished clips. fal sends a keep-alive every ~15 s."""
+        return self._pool(max(self.timeout, STREAM_IDLE), self.max_in_flight, 0)
+
+    @functools.cached_property
+    def _submit_client(self) -> httpx.AsyncClient:
+        """Submits always open a fresh connection: a write on a stale keep-alive socket would
+        fail in a way indistinguishable from a submit that reached fal and lost its answer."""
+        return self._pool(self.timeout, None, 0)
 
     # -- errors ----------------------------------------------------------------------------------
     def scrub(self, text: str) -> str:
@@ -213,6 +274,16 @@ class FalHttp:
             return await (client or self._client).request(
                 method, url, headers=self._headers(url, headers), **kwargs
             )
+
+    @asynccontextmanager
+    async def open_stream(self, url: str, **kwargs: Any) -> AsyncIterator[httpx.Response]:
+        """``GET url`` as a stream on the streams' own pool; transport failures, also while
+        reading it, raise ``Transient``/``NotSent``."""
+        with self._mapped(url):
+            async with self._stream_client.stream(
+                "GET", url, headers=self._headers(url, None), **kwargs
+            ) as response:
+                yield response
 
     async def retrying(
         self,
@@ -331,22 +402,34 @@ class FalHttp:
         """POST a paid request. Retried only while the connection could not even be opened.
 
         Any failure after the request may have reached fal (a reset, a timeout, a 5xx, an answer
-        we cannot read) fails the shot with a message saying so; nothing is resubmitted.
+        we cannot read) fails the shot with a message saying so; nothing is resubmitted. A 429
+        from fal's front door created nothing: the submit waits (``Retry-After``), fewer submits
+        go out at once (``Door``), and it is asked again for as long as the retry policy allows.
         """
+        unsent = 0
 
         async def attempt() -> httpx.Response:
-            response = await self.send(
-                "POST", url, json=body, headers=headers, client=self._submit_client
-            )
+            nonlocal unsent
+            try:
+                async with self.door.slot():
+                    response = await self.send(
+                        "POST", url, json=body, headers=headers, client=self._submit_client
+                    )
+            except NotSent as exc:
+                unsent += 1
+                if unsent >= self.retry.submit_attempts:  # nobody answers: say so, soon
+                    raise self.fail(where, f"the submit failed after retrying: {exc}") from None
+                raise
             if response.status_code == 429 and "x-fal-request-id" not in response.headers:
                 # rate-limited at fal's door: no request was created, so asking again is safe
+                self.door.crowded()
                 raise NotSent(f"HTTP 429: {server_words(response)}", retry_after(response))
+            if response.is_success:
+                self.door.accepted()
             return response
 
         try:
-            response = await self.retrying(
-                where, "the submit", attempt, on=NotSent, attempts=self.retry.submit_attempts
-            )
+            response = await self.retrying(where, "the submit", attempt, on=NotSent)
         except Transient as exc:  # sent, then lost: fal may have queued (and will bill) it
             raise self.fail(
                 where,

@@ -9,8 +9,10 @@ fal needs URLs it can fetch.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
+import struct
 import threading
 import time
 import uuid
@@ -27,7 +29,7 @@ from ..errors import GrokreelError
 __all__ = ["Job", "Queue"]
 
 Resolve = Callable[[str], Path | None]  # a CDN URL → the local file behind it (None: not ours)
-Publish = Callable[[Path, str], str]  # a rendered file and its name → its CDN URL
+Publish = Callable[[Path | bytes, str], str]  # a rendered file (or bytes), its name → its CDN URL
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Job:
     submitted: float = field(default_factory=time.monotonic)
     status: str = "IN_QUEUE"
     started: float | None = None
+    completed: float | None = None  # when it became COMPLETED (time.monotonic)
     rendered: bool = False
     cancelled: bool = False
     video: dict[str, Any] | None = None
@@ -66,6 +69,7 @@ class Queue:
         self.scratch = scratch
         self.jobs: dict[str, Job] = {}
         self.lock = threading.RLock()
+        self._changed = threading.Condition(self.lock)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._dispatch, name="fal-queue", daemon=True)
         self._renders: list[threading.Thread] = []
@@ -114,8 +118,13 @@ class Queue:
 
     @staticmethod
     def _end_cancelled(job: Job) -> None:
-        job.status, job.cancelled = "COMPLETED", True
+        job.status, job.cancelled, job.completed = "COMPLETED", True, time.monotonic()
         job.error = {"code": 400, "message": "Request was cancelled", "type": "cancelled"}
+
+    def wait_change(self, seconds: float) -> None:
+        """Sleep until a job changes state (a status stream's wake-up), at most ``seconds``."""
+        with self._changed:
+            self._changed.wait(seconds)
 
     def counts(self) -> dict[str, int]:
         with self.lock:
@@ -134,13 +143,14 @@ class Queue:
                     if job.cancel_at is not None and now >= job.cancel_at:
                         self._end_cancelled(job)
                     elif job.rendered and now - (job.started or now) >= self.faults.run_seconds:
-                        job.status = "COMPLETED"
+                        job.status, job.completed = "COMPLETED", time.monotonic()
                         job.log("done")
                 waiting = [j for j in self.jobs.values() if j.status == "IN_QUEUE"]
                 free = self.faults.concurrency - (len(running) - self._finished(running))
                 for job in waiting[: max(0, free)]:
                     if now - job.submitted >= self.faults.queue_seconds:
                         self._start(job, now)
+                self._changed.notify_all()
 
     @staticmethod
     def _finished(jobs: list[Job]) -> int:
@@ -173,6 +183,8 @@ class Queue:
                 raise _JobFailed({"code": 500, "message": message, "type": "generation_error"})
         if any(needle in prompt for needle in self.faults.refuse_prompts):
             raise _JobFailed(_policy_violation(prompt))
+        if self.faults.stock_video:
+            return self._stock(job, Path(self.faults.stock_video))
         request = self._request(job)
         workdir = self.scratch / job.request_id
         workdir.mkdir(parents=True, exist_ok=True)
@@ -181,6 +193,15 @@ class Queue:
         video["url"] = self.publish(result.path, f"{job.request_id[:8]}.mp4")
         video["file_name"] = f"{job.request_id[:8]}.mp4"
         return video
+
+    def _stock(self, job: Job, stock: Path) -> dict[str, Any]:
+        """``stock`` with a trailing MP4 ``free`` box naming the request: the same pictures,
+        but bytes (and so cache keys downstream) of its own, as every real render has."""
+        tag = job.request_id.encode()
+        data = stock.read_bytes() + struct.pack(">I", 8 + len(tag)) + b"free" + tag
+        name = f"{job.request_id[:8]}.mp4"
+        video = _described(stock) | {"file_name": name, "file_size": len(data)}
+        return video | {"url": self.publish(data, name)}
 
     def _request(self, job: Job) -> RenderRequest:
         """The job as an animatic request: every input URL must be a file on our own CDN."""
@@ -202,6 +223,21 @@ class Queue:
             media,
             seed.hexdigest(),
         )
+
+
+@functools.cache
+def _described(path: Path) -> dict[str, Any]:
+    from ..media.probe import probe
+
+    info = probe(path)
+    return {
+        "content_type": "video/mp4",
+        "width": info.width,
+        "height": info.height,
+        "fps": info.fps,
+        "duration": info.duration,
+        "num_frames": info.num_frames,
+    }
 
 
 class _JobFailed(Exception):

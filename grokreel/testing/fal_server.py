@@ -50,7 +50,7 @@ WITH_REQUEST_ID = ("429+id", "503+id", "500+id")
 class Faults:
     """How the server misbehaves; tests may change any field while it runs.
 
-    Phases: submit, status, result, cancel, token, upload, download, head. A failure kind is
+    Phases: submit, status, stream, result, cancel, token, upload, download, head. A failure kind is
     ``"reset"`` or an HTTP status (``"503"``), optionally carrying ``x-fal-request-id``
     (``"503+id"``).
     """
@@ -75,6 +75,11 @@ class Faults:
     cancel_races: int = 0  # this many next cancels of queued jobs find them just started
     cancel_settle: float | None = 0.2  # a cancel-requested job ends cancelled this much later
     #                                    (None: it runs to the end, as fal may let it)
+    stream: str = "ok"  # the status stream: "ok", "refuse" (HTTP 405) or "drop" (closed after
+    #                     its first event), as a proxy that buffers or cuts long answers would
+    keepalive: float = 15.0  # seconds between the stream's comment keep-alives
+    stock_video: Path | None = None  # every job's video is this clip, made unique per request
+    #                                   (a load test's server: no drawing on this machine's CPU)
     seed: int = 0
 
 
@@ -96,6 +101,7 @@ class Call:
     path: str
     phase: str
     status: int
+    at: float = field(default_factory=time.monotonic)  # when it was answered
 
 
 class FalTestServer:
@@ -130,7 +136,6 @@ class FalTestServer:
     # -- life ------------------------------------------------------------------------------------
     def start(self) -> FalTestServer:
         httpd = _Server(self._address, _Handler)
-        httpd.daemon_threads = True
         httpd.fal = self  # type: ignore[attr-defined]
         self._httpd = httpd
         host, port = httpd.server_address[:2]
@@ -167,6 +172,10 @@ class FalTestServer:
         return self._url
 
     queue_url = rest_url = url
+
+    @property
+    def running(self) -> bool:
+        return self._httpd is not None
 
     def env(self) -> dict[str, str]:
         """The environment that points grokreel at this server (and lets it download from the
@@ -295,7 +304,13 @@ class FalTestServer:
 
 
 class _Server(ThreadingHTTPServer):
-    """The HTTP server, quiet about clients that hang up (killed builds do, on purpose)."""
+    """A thread per call, and a listen backlog that takes a burst of submits (the stdlib's 5
+    would make the kernel drop connections it had half accepted: a reset after the request was
+    sent, which a client must treat as a submit that may have been queued); quiet about clients
+    that hang up (killed builds do, on purpose)."""
+
+    daemon_threads = True
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if not isinstance(sys.exc_info()[1], ConnectionError):
@@ -348,6 +363,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _match(self, method: str, path: str) -> tuple[str, Any, tuple[str, ...]]:
         parts = path.strip("/").split("/")
+        if path.startswith(f"{APP}/requests/") and parts[4:] == ["status", "stream"]:
+            phase = "stream" if method == "GET" else "unknown"
+            return phase, getattr(self, f"_{phase}"), (parts[3],)
         if path.startswith(f"{APP}/requests/") and len(parts) in (4, 5):
             tail = parts[4] if len(parts) == 5 else ""
             phase = {
@@ -411,6 +429,49 @@ class _Handler(BaseHTTPRequestHandler):
         job = self._job(method, path, phase, request_id)
         if job is None:
             return
+        body = self._status_body(job)
+        self._answer(method, path, phase, 200 if job.status == "COMPLETED" else 202, body)
+
+    def _stream(self, method: str, path: str, phase: str, request_id: str) -> None:
+        """fal's status stream: an event per change, keep-alive comments, closed after
+        COMPLETED (``Faults.stream`` can refuse it or close it after the first event; a burst
+        of ``"reset"`` on phase ``stream`` drops it before any)."""
+        mode = self.fal.faults.stream
+        if mode == "refuse":
+            return self._answer(method, path, phase, 405, {"detail": "Method Not Allowed"})
+        job = self._job(method, path, phase, request_id)
+        if job is None:
+            return
+        self.fal.record(Call(method, path, phase, 200))
+        self.close_connection = True  # the stream's end is the connection's end
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        with contextlib.suppress(OSError):  # the client went away: nothing to tell
+            self._events(job, mode)
+
+    def _events(self, job: Job, mode: str) -> None:
+        sent, quiet = None, time.monotonic()
+        while self.fal.running:
+            body = self._status_body(job)
+            if body != sent:
+                self.wfile.write(f"data: {json.dumps(body)}\n\n".encode())
+                self.wfile.flush()
+                sent, quiet = body, time.monotonic()
+                if body["status"] == "COMPLETED":
+                    return
+                if mode == "drop":
+                    return  # closed before COMPLETED, as a proxy cutting a long answer does
+            elif time.monotonic() - quiet >= self.fal.faults.keepalive:
+                self.wfile.write(b": keep-alive\n\n")
+                self.wfile.flush()
+                quiet = time.monotonic()
+            self.fal.queue.wait_change(0.05)
+
+    def _status_body(self, job: Job) -> dict[str, Any]:
+        """The status object of ``job`` (a poll's answer, and each event of the stream)."""
         with self.fal.queue.lock:
             body: dict[str, Any] = {
                 "status": job.status,
@@ -428,7 +489,7 @@ class _Handler(BaseHTTPRequestHandler):
                 body["metrics"] = {"inference_time": round(took, 3)}
                 if job.error:
                     body |= {"error": job.error["message"], "error_type": job.error["type"]}
-        self._answer(method, path, phase, 200 if job.status == "COMPLETED" else 202, body)
+        return body
 
     def _result(self, method: str, path: str, phase: str, request_id: str) -> None:
         job = self._job(method, path, phase, request_id)

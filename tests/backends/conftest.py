@@ -66,6 +66,12 @@ def make_text_request(prompt: str = "a quiet lake", shot: str = "lake") -> Rende
 
 
 @pytest.fixture
+def text_request() -> Callable[..., RenderRequest]:
+    """``text_request(prompt, shot)``: a small text-to-video RenderRequest of its own."""
+    return make_text_request
+
+
+@pytest.fixture
 def lake() -> RenderRequest:
     """A small text-to-video RenderRequest (1 s, 480p) for shot `lake`."""
     return make_text_request()

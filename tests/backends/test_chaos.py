@@ -65,6 +65,7 @@ def fal(server: FalTestServer) -> FalTestServer:
     faults = server.faults
     faults.queue_seconds, faults.run_seconds, faults.concurrency = 0.15, 0.3, 2
     faults.flaky, faults.bursts, faults.download_rate = 0.0, {}, 200_000
+    faults.stream = "refuse"  # the kill points below count status polls (the stream's fallback)
     server.forget_triggers()
     return server
 

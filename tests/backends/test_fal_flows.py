@@ -142,6 +142,7 @@ async def test_an_unreachable_status_keeps_the_request_for_the_next_build(
     backend, fal_env, tmp_path, lake
 ):
     """When polls keep failing, the shot fails saying its paid request stays journaled."""
+    fal_env.faults.stream = "refuse"  # polls only
     fal_env.burst("status", "503", 25)
     with pytest.raises(BackendError, match="stays journaled: build again to resume it"):
         await backend.render(lake, tmp_path, lambda s: None)

@@ -6,6 +6,7 @@ table and the tests name the same rows, so neither can drift from the other.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 from collections.abc import Callable
@@ -16,6 +17,7 @@ import pytest
 from grokreel import api
 from grokreel.backends.base import MediaInput, RenderRequest
 from grokreel.backends.fal import FalBackend, PollSchedule
+from grokreel.backends.fal_http import Door
 from grokreel.cache.journal import Journal
 from grokreel.errors import AuthError, BackendError, ShotRejected
 from grokreel.testing import FalTestServer
@@ -83,6 +85,41 @@ async def test_front_door_429_is_retried_and_the_accepted_id_is_journaled(
     assert journaled(tmp_path) == [result.request_id]  # until the clip is stored
 
 
+@row("submit-429-door")
+async def test_a_burst_turned_away_at_the_door_slows_down_and_every_job_is_paid_once(
+    backend, fal_env, tmp_path, text_request
+):
+    """Eight renders at once meet twelve 429s at fal's door (more than the four attempts an
+    unreachable host gets): every one is submitted once, and the door narrowed meanwhile."""
+    fal_env.burst("submit", "429", 12)
+    requests = [text_request(f"lake {i}", f"lake{i}") for i in range(8)]
+    results = await asyncio.gather(
+        *(backend.render(r, tmp_path, lambda said: None) for r in requests)
+    )
+    assert len(fal_env.submissions) == 8 and fal_env.count("submit") == 20
+    assert {r.request_id for r in results} == {s.request_id for s in fal_env.submissions}
+    assert backend.http.door.limit < backend.http.door.most  # 12 halvings, 8 steps back up
+
+
+async def test_the_door_lets_fewer_submits_out_after_429s():
+    """``Door``: each 429 halves the submits out at once; accepted ones widen it again."""
+    door, out, peak = Door(4), 0, 0
+    door.crowded()
+    door.crowded()
+
+    async def submit() -> None:
+        nonlocal out, peak
+        async with door.slot():
+            out += 1
+            peak = max(peak, out)
+            await asyncio.sleep(0.01)
+            out -= 1
+
+    await asyncio.gather(*(submit() for _ in range(3)))
+    door.accepted()
+    assert (peak, door.limit) == (1, 2)
+
+
 @row("submit-lost")
 @pytest.mark.parametrize("how", ["reset before", "accepted then reset"])
 async def test_a_submit_lost_after_sending_is_never_repeated(backend, fal_env, tmp_path, lake, how):
@@ -146,6 +183,7 @@ async def test_an_invalid_body_is_a_shot_rejection_naming_the_field(backend, fal
 @pytest.mark.parametrize("kind", ["429", "503", "503+id", "500+id", "reset"])
 async def test_status_faults_are_retried(backend, fal_env, tmp_path, lake, kind):
     """Passing status faults, with or without a request id, cost nothing: one submission."""
+    fal_env.faults.stream = "refuse"  # polls only
     fal_env.burst("status", kind, 3)
     await backend.render(lake, tmp_path, lambda said: None)
     assert fal_env.count("status") >= 4 and len(fal_env.submissions) == 1
@@ -162,6 +200,37 @@ async def test_a_request_past_the_deadline_stays_journaled(fal_env, tmp_path, la
     await backend.aclose()
     assert any(s.startswith("queued") for s in said) and any(s.startswith("running") for s in said)
     assert len(journaled(tmp_path)) == 1 and len(fal_env.submissions) == 1
+
+
+@row("status-stream")
+@pytest.mark.parametrize("mode", ["ok", "refuse", "drop", "reset"])
+async def test_the_status_stream_or_its_fallback_follows_the_request(
+    backend, fal_env, tmp_path, lake, mode
+):
+    """The stream notices the finish alone; refused, dropped or reset, polls take over and
+    the one paid request is fetched."""
+    fal_env.faults.queue_seconds = 0.3
+    if mode == "reset":
+        fal_env.burst("stream", "reset", 3)
+    else:
+        fal_env.faults.stream = mode
+    result = await backend.render(lake, tmp_path, lambda said: None)
+    assert len(fal_env.submissions) == 1 and result.request_id == fal_env.submissions[0].request_id
+    assert fal_env.count("stream") >= 1
+    assert (fal_env.count("status") == 0) == (mode == "ok")
+
+
+@row("status-stream")
+async def test_a_journaled_request_is_resumed_when_its_stream_drops(
+    backend, fal_env, tmp_path, lake, entry_for
+):
+    """An earlier build's request, followed again through a stream that drops: no new submit."""
+    fal_env.faults.stream, fal_env.faults.queue_seconds = "drop", 0.3
+    job = fal_env.queue.submit(lake.endpoint, dict(lake.input))
+    Journal(tmp_path).record(entry_for(fal_env, lake.key, job.request_id))
+    result = await backend.render(lake, tmp_path, lambda said: None)
+    assert result.request_id == job.request_id and fal_env.submissions == []
+    assert fal_env.count("stream") >= 1 and fal_env.count("status") >= 1
 
 
 @row("status-failed")
@@ -218,6 +287,8 @@ async def test_a_fault_that_persists_keeps_the_paid_request(
 ):
     """Out of retries (or a 2xx that is not the clip): the shot fails saying the request is
     kept, and the next build gets the clip with no new submission."""
+    if phase == "status":
+        fal_env.faults.stream = "refuse"  # polls only: the faults are on the polls
     fal_env.burst(phase, kind, times)
     error = await fails(backend, lake, tmp_path)
     assert said in str(error) and len(journaled(tmp_path)) == 1

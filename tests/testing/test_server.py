@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -46,6 +47,38 @@ def wait_done(http: httpx.Client, answer: dict) -> httpx.Response:
         assert status.status_code == 202
         time.sleep(0.01)
     raise AssertionError("the job never completed")
+
+
+def stream_lines(http: httpx.Client, answer: dict) -> list[str]:
+    """Every line of the request's status stream, read until the server closes it."""
+    with http.stream("GET", f"{answer['status_url']}/stream", params={"logs": "1"}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/event-stream"
+        return list(response.iter_lines())
+
+
+def test_the_status_stream_sends_each_change_and_closes_after_completed(fal, http):
+    """The stream: a data line per change (queued → running → completed), keep-alive
+    comments between, and the end of the answer right after COMPLETED."""
+    fal.faults.queue_seconds, fal.faults.keepalive = 0.3, 0.05
+    lines = stream_lines(http, submit(http))
+    events = [json.loads(line[5:]) for line in lines if line.startswith("data:")]
+    states = [e["status"] for e in events]
+    assert states[0] == "IN_QUEUE" and states[-1] == "COMPLETED" and "IN_PROGRESS" in states
+    assert events[-1]["logs"][-1]["message"] == "done"
+    assert any(line.startswith(": keep-alive") for line in lines)
+    assert [c.phase for c in fal.calls].count("stream") == 1
+
+
+def test_the_status_stream_can_be_refused_or_dropped(fal, http):
+    """``Faults.stream``: refused with a 405, or closed right after its first event."""
+    fal.faults.queue_seconds = 0.3
+    answer = submit(http)
+    fal.faults.stream = "refuse"
+    assert http.get(f"{answer['status_url']}/stream").status_code == 405
+    fal.faults.stream = "drop"
+    lines = [line for line in stream_lines(http, answer) if line]
+    assert len(lines) == 1 and json.loads(lines[0][5:])["status"] == "IN_QUEUE"
 
 
 def test_submit_poll_fetch_and_download(fal, http, tmp_path):

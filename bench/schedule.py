@@ -1,0 +1,316 @@
+"""Benchmark the scheduler on the API backend: how close a build gets to the DAG's critical path.
+
+    python bench/schedule.py            # W = 6, 24 chains × D = 2, 4 links; no-op at 100/300 shots
+    python bench/schedule.py --quick    # D = 2 only
+
+Boards of W independent chains (a text shot, then D-1 extends of it; the cut joins each chain's
+last link) are built by grokreel's real build on the shipped fal test server, which adds a
+simulated latency to every job (``--queue`` s queued + ``--run`` s running, 0.5 + 1.0 by default)
+and serves a prepared clip made unique per request (no drawing on this machine's CPU). Each build
+runs in its own process; its wall is measured inside it (interpreter start-up excluded), like
+bench/cut.py. The server runs in this process and records when each job completed and when its
+result was first fetched: the difference is the noticed-lag.
+
+- critical path = D × (queue + run), plus the board's local tail measured in the same run (the
+  median normalization and the cut, which can only start after the last clip);
+- the sequential loop is fal's own client, ``fal_client.subscribe`` then a download, one job after
+  another, on the same server (``pip install -e .[bench]``; skipped with a note when missing);
+- the fallback row is the 6×2 board again with the status stream refused (polling only);
+- no-op: a second build of a cached 100- and 300-shot board (in process, and the CLI's wall).
+
+This machine has 2 cores shared with others: absolute times are noisy, ratios within one run are
+the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+APP = "xai/grok-imagine-video"
+
+
+@dataclass
+class Run:
+    """One build of one board, as measured."""
+
+    label: str
+    jobs: int
+    depth: int
+    wall: float
+    paid_wall: float  # until the last paid clip was stored
+    tail: float  # median normalization + the cut
+    cut: float
+    ok: bool
+    lags: list[float]
+    status_calls: int
+    uploads: int
+
+    def critical(self, latency: float) -> float:
+        return self.depth * latency + self.tail
+
+
+# ----------------------------------------------------------------------------- boards
+def chain_board(folder: Path, width: int, depth: int, tag: str) -> Path:
+    """W chains of ``depth`` links: text, then extends; the cut joins each chain's last link."""
+    lines = ["defaults: {resolution: 480p, duration: 2}", "shots:"]
+    for w in range(width):
+        lines.append(f'  c{w}_0: {{prompt: "{tag} chain {w} opens"}}')
+        for d in range(1, depth):
+            lines.append(
+                f"  c{w}_{d}: {{kind: extend, video: c{w}_{d - 1}, "
+                f'prompt: "{tag} chain {w} link {d}", duration: 2}}'
+            )
+    lines.append(f"cut: [{', '.join(f'c{w}_{depth - 1}' for w in range(width))}]")
+    lines.append("output: {resolution: 480p}")
+    return _write(folder, "\n".join(lines) + "\n")
+
+
+def flat_board(folder: Path, shots: int, tag: str) -> Path:
+    lines = ["defaults: {resolution: 480p, duration: 2}", "shots:"]
+    lines += [f'  s{i}: {{prompt: "{tag} shot {i}"}}' for i in range(shots)]
+    lines += [f"cut: [{', '.join(f's{i}' for i in range(shots))}]", "output: {resolution: 480p}"]
+    return _write(folder, "\n".join(lines) + "\n")
+
+
+def _write(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    board = folder / "board.yaml"
+    board.write_text(text)
+    return board
+
+
+# ----------------------------------------------------------------------------- the child
+def child(board: Path) -> None:
+    """Build ``board`` in this process; print its timings as JSON (the parent's measurement)."""
+    from grokreel import open_project
+
+    started: dict[str, float] = {}
+    ended: dict[str, float] = {}
+
+    def listen(event: object) -> None:
+        if isinstance(event, tuple) and event[1] == "started":
+            started[event[0].id] = time.monotonic()
+        elif not isinstance(event, tuple):
+            ended[event.job.id] = time.monotonic()  # type: ignore[attr-defined]
+
+    t0 = time.monotonic()
+    result = open_project(board).build(listener=listen)
+    wall = time.monotonic() - t0
+    jobs = [o.job for o in result.outcomes.values()]
+    took = {j: ended[j] - started[j] for j in started if j in ended}
+    paid = [ended[job.id] for job in jobs if job.endpoint and job.id in ended]
+    norms = [took[job.id] for job in jobs if job.kind == "normalize" and job.id in took]
+    print(
+        json.dumps(
+            {
+                "wall": wall,
+                "paid_wall": (max(paid) - t0) if paid else 0.0,
+                "cut": took.get("cut", 0.0),
+                "normalize": statistics.median(norms) if norms else 0.0,
+                "ok": result.ok,
+                "rendered": result.count("rendered"),
+                "errors": sorted(
+                    {o.error or "" for o in result.outcomes.values() if o.status == "failed"}
+                )[:3],
+            }
+        )
+    )
+
+
+def build_in_child(board: Path, env: dict[str, str]) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, str(HERE), "--child", str(board)],
+        env=os.environ | env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"build of {board} crashed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------------- measuring
+def measure(fal, root: Path, width: int, depth: int, label: str) -> Run:
+    """Build a fresh W×D board; what the build and the server saw."""
+    tag = f"w{width}d{depth}-{time.monotonic_ns()}"
+    board = chain_board(root / tag, width, depth, tag)
+    mark = len(fal.calls)
+    known = set(fal.queue.jobs)
+    uploads = len(fal.uploads)
+    got = build_in_child(board, fal.env())
+    calls = fal.calls[mark:]
+    jobs = [j for rid, j in fal.queue.jobs.items() if rid not in known]
+    first_result: dict[str, float] = {}
+    for call in calls:
+        if call.phase == "result":
+            rid = call.path.rsplit("/", 1)[-1]
+            first_result.setdefault(rid, call.at)
+    lags = [
+        first_result[j.request_id] - j.completed
+        for j in jobs
+        if j.completed and j.request_id in first_result
+    ]
+    polls = sum(1 for c in calls if c.phase in ("status", "stream"))
+    return Run(
+        label,
+        len(jobs),
+        depth,
+        got["wall"],
+        got["paid_wall"],
+        got["normalize"] + got["cut"],
+        got["cut"],
+        bool(got["ok"]),
+        lags,
+        polls,
+        len(fal.uploads) - uploads,
+    )
+
+
+def naive_loop(fal, width: int, depth: int) -> float | None:
+    """fal's own client, one job after another (submit, wait, fetch, download), as a script
+    without a scheduler would do it; None when fal-client is not installed."""
+    try:
+        import fal_client
+        import fal_client.client as fal_client_module
+    except ImportError:
+        return None
+    import httpx
+
+    from grokreel import api
+
+    fal_client_module.QUEUE_URL_FORMAT = f"{fal.url}/"  # the same server grokreel used
+    client = fal_client.SyncClient(key=fal.key)
+    tag = f"naive-{time.monotonic_ns()}"
+    t0 = time.monotonic()
+    with httpx.Client(timeout=60) as http:
+        for w in range(width):
+            video = ""
+            for d in range(depth):
+                if d == 0:
+                    endpoint, body = "text-to-video", {"prompt": f"{tag} {w}", "duration": 2}
+                else:
+                    endpoint = "extend-video"
+                    body = {"prompt": f"{tag} {w} {d}", "video_url": video, "duration": 2}
+                body = api.normalize_input(endpoint, body)
+                answer = client.subscribe(f"{APP}/{endpoint}", body)
+                video = answer["video"]["url"]
+                http.get(video).raise_for_status()
+    return time.monotonic() - t0
+
+
+def noop(fal, root: Path, shots: int) -> tuple[float, float]:
+    """A cached ``shots``-shot board built again: (in-process seconds, the CLI's wall)."""
+    board = flat_board(root / f"noop{shots}", shots, f"noop{shots}-{time.monotonic_ns()}")
+    first = build_in_child(board, fal.env())
+    assert first["ok"], f"the first build of the {shots}-shot board failed: {first['errors']}"
+    again = build_in_child(board, fal.env())
+    assert again["rendered"] == 0, "the second build was not a no-op"
+    t0 = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-m", "grokreel", "build", str(board)],
+        env=os.environ | fal.env(),
+        check=True,
+        capture_output=True,
+    )
+    return again["wall"], time.monotonic() - t0
+
+
+def stock_clip(folder: Path) -> Path:
+    """A 2 s 480p clip the server hands out for every job (drawn once, by the animatic)."""
+    import asyncio
+
+    from grokreel import api
+    from grokreel.backends.animatic import AnimaticBackend
+    from grokreel.backends.base import RenderRequest
+
+    data = api.normalize_input("text-to-video", {"prompt": "stock", "duration": 2})
+    request = RenderRequest(
+        "stock", "stock", "text-to-video", f"{APP}/text-to-video", data, {}, "0"
+    )
+    return asyncio.run(AnimaticBackend().render(request, folder, lambda s: None)).path
+
+
+# ----------------------------------------------------------------------------- report
+def table(runs: list[Run], latency: float, naive: dict[tuple[int, int], float | None]) -> None:
+    head = (
+        f"{'board':<22}{'jobs':>5}{'crit s':>8}{'wall s':>8}{'×crit':>7}{'paid×':>7}"
+        f"{'seq s':>8}{'speedup':>8}{'lag med':>8}{'st/job':>7}{'cut %':>6}{'ok':>4}{'upl':>4}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in runs:
+        crit = r.critical(latency)
+        seq = naive.get((r.jobs, r.depth))
+        seq_s = f"{seq:8.1f}" if seq else f"{'—':>8}"
+        speed = f"{seq / r.wall:7.1f}×" if seq else f"{'—':>8}"
+        lag = statistics.median(r.lags) if r.lags else float("nan")
+        print(
+            f"{r.label:<22}{r.jobs:>5}{crit:8.2f}{r.wall:8.2f}{r.wall / crit:7.2f}"
+            f"{r.paid_wall / (r.depth * latency):7.2f}{seq_s}{speed}{lag:8.3f}"
+            f"{r.status_calls / max(1, r.jobs):7.1f}{100 * r.cut / r.wall:6.0f}"
+            f"{'yes' if r.ok else 'NO':>4}{r.uploads:>4}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="depth 2 only")
+    parser.add_argument("--queue", type=float, default=0.5, help="simulated queue seconds")
+    parser.add_argument("--run", type=float, default=1.0, help="simulated run seconds")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args.child)
+    from grokreel.testing import FalTestServer, Faults
+
+    latency = args.queue + args.run
+    shapes = [(6, 2), (24, 2)] if args.quick else [(6, 2), (6, 4), (24, 2), (24, 4)]
+    with tempfile.TemporaryDirectory(prefix="grokreel-bench-") as tmp:
+        root = Path(tmp)
+        faults = Faults(
+            queue_seconds=args.queue,
+            run_seconds=args.run,
+            concurrency=64,
+            stock_video=stock_clip(root),
+        )
+        with FalTestServer(key="bench-key", faults=faults) as fal:
+            runs = [measure(fal, root, w, d, f"{w} chains × {d}") for w, d in shapes]
+            fal.faults.stream = "refuse"
+            runs.append(measure(fal, root, 6, 2, "6 × 2, polling only"))
+            fal.faults.stream = "ok"
+            naive: dict[tuple[int, int], float | None] = {}
+            for w, d in [(6, 2)] if args.quick else [(6, 2), (6, 4)]:
+                naive[(w * d, d)] = naive_loop(fal, w, d)
+            fal.faults.queue_seconds = fal.faults.run_seconds = 0.0
+            noops = {n: noop(fal, root, n) for n in (100, 300)}
+    print(f"simulated latency per job: {args.queue} s queued + {args.run} s running")
+    table(runs, latency, naive)
+    if any(v is None for v in naive.values()):
+        print("(sequential loop skipped: pip install -e '.[bench]' for fal-client)")
+    for run in runs:
+        if run.lags:
+            q = statistics.quantiles(run.lags, n=10)
+            print(
+                f"noticed-lag {run.label}: median {statistics.median(run.lags) * 1000:.0f} ms "
+                f"({100 * statistics.median(run.lags) / args.run:.1f} % of a run), "
+                f"p90 {q[-1] * 1000:.0f} ms"
+            )
+    for n, (inside, cli) in noops.items():
+        print(f"no-op rebuild, {n} shots: {inside:.3f} s in process, {cli:.3f} s CLI wall")
+    growth = noops[300][0] / noops[100][0]
+    print(f"no-op growth 100 → 300 shots: {growth:.2f}× (in process)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""A cached build, `plan` and `validate` never import the media stack (moviepy, av, numpy, PIL):
+importing it costs more than the whole no-op build of a 300-shot board."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("moviepy", "av", "numpy", "PIL")
+# Runs grokreel's CLI as `python -m grokreel` does, then prints every module it imported.
+WRAPPER = """
+import atexit, runpy, sys
+atexit.register(lambda: print("MODULES", " ".join(sorted(sys.modules))))
+sys.argv = ["grokreel", *sys.argv[1:]]
+runpy.run_module("grokreel", run_name="__main__")
+"""
+
+
+@pytest.fixture(scope="module")
+def cached_board(tmp_path_factory):
+    """A one-shot storyboard, built once (animatic) so that its next build is a no-op."""
+    folder = tmp_path_factory.mktemp("light")
+    board = folder / "film.yaml"
+    board.write_text("defaults: {resolution: 480p, duration: 1}\nshots: {a: {prompt: a lake}}\n")
+    command = [sys.executable, "-m", "grokreel", "build", str(board), "--backend", "animatic"]
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    return board
+
+
+@pytest.mark.parametrize(
+    "command", [["build", "--backend", "animatic"], ["plan", "--backend", "animatic"], ["validate"]]
+)
+def test_a_cached_build_plan_and_validate_import_no_media_stack(cached_board, command):
+    """None of moviepy, av, numpy or PIL is imported (and a no-op build renders nothing)."""
+    argv = [sys.executable, "-c", WRAPPER, command[0], str(cached_board), *command[1:]]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    modules = set(out.stdout.split("MODULES", 1)[1].split())
+    assert "grokreel.cli" in modules  # the wrapper did run grokreel
+    assert sorted(m for m in modules if m.split(".")[0] in HEAVY) == []
+    if command[0] == "build":
+        assert "0 rendered" in out.stderr
