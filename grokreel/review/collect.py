@@ -92,8 +92,8 @@ class ShotCard:
 
     @property
     def status(self) -> str:
-        """The worst of its jobs: stale, new, fetch, rendered (by this build), then cached."""
-        order = ["stale", "new", "fetch", "rendered", "cached"]
+        """The worst of its jobs: stale, new, fetch, remote, rendered (by this build), cached."""
+        order = ["stale", "new", "fetch", "remote", "rendered", "cached"]
         return min((j.status for j in self.jobs), key=order.index, default="cached")
 
 

@@ -12,11 +12,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PIL import Image
-
 from ..errors import MediaError
-from ..media.frames import grab_frame
-from ..media.probe import probe
 
 if TYPE_CHECKING:
     from ..cache.store import Store
@@ -34,6 +30,9 @@ def thumbnails(store: Store, clip_sha: str) -> dict[str, Path]:
     paths = {name: folder / f"{clip_sha}-{name}-{tag}.jpg" for name in FRAMES}
     if all(p.is_file() for p in paths.values()):
         return paths
+    from ..media.frames import grab_frame  # the media stack only when a thumbnail is missing
+    from ..media.probe import probe
+
     workdir = store.workdir()
     try:
         clip = store.open_verified(clip_sha)
@@ -53,6 +52,8 @@ def thumbnails(store: Store, clip_sha: str) -> dict[str, Path]:
 
 
 def _shrink(png: Path, dest: Path) -> Path:
+    from PIL import Image
+
     with Image.open(png) as image:
         width = THUMB_FORMAT["width"]
         height = max(2, round(image.height * width / image.width))
