@@ -38,7 +38,7 @@ _KNOWN = (  # where Debian/Ubuntu and Fedora put them, for a machine without fc-
     "/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf",
     "/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf",
 )
-_PLAIN = ("regular", "book", "normal", "roman", "medium")
+_NEUTRAL = frozenset(("Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Mc", "Me"))
 
 
 def chain(font: str | Path | None = None) -> tuple[Face, ...]:
@@ -49,7 +49,7 @@ def chain(font: str | Path | None = None) -> tuple[Face, ...]:
 
 def neutral(char: str) -> bool:
     """Spaces, marks and controls: they follow the run they are in, and never force a font."""
-    return unicodedata.category(char)[0] in "ZCM"
+    return unicodedata.category(char) in _NEUTRAL
 
 
 def covers(face: Face, char: str) -> bool:
