@@ -27,14 +27,12 @@ from PIL import Image, ImageOps
 from ..errors import MediaError
 from .drawing import (
     Overlay,
-    apply_lut,
     backdrop,
     board,
     caption,
     card,
     colour,
     load_image,
-    look,
     stamp,
 )
 from .encode import (
@@ -52,6 +50,7 @@ from .encode import (
     source_frames,
     yuv,
 )
+from .looks import apply, look
 from .probe import probe
 
 __all__ = [
@@ -121,15 +120,15 @@ def render_edit(
     max_duration: float,
     seed: str,
 ) -> None:
-    """The source cut to ``max_duration`` under a seeded colour transform, with an EDIT banner.
+    """The source cut to ``max_duration`` under the look its words ask for, with an EDIT banner.
 
     Keeps the source's audio when it has some, else a tone."""
     check_size(width, height)
     info, rng = probe(source), _rng(seed, prompt)
     count = frame_count(min(info.video_duration, max_duration))
-    lut, banner = look(rng), caption(f"EDIT: {prompt}", width, height)
+    chosen, banner = look(prompt, rng), caption(f"EDIT: {prompt}", width, height)
     frames = (
-        _finish(apply_lut(frame, lut), [banner], i, count)
+        _finish(apply(frame, chosen), [banner], i, count)
         for i, frame in enumerate(source_frames(source, count, width, height))
     )
     audio = read_audio(source, count) if info.has_audio else _tone(rng, count)

@@ -1,5 +1,4 @@
-"""The animatic's pictures: backdrops, reference boards, text cards, captions, the time code and
-the edit looks.
+"""The animatic's pictures: backdrops, reference boards, text cards, captions and the time code.
 
 This is the only animatic module that draws. Each picture is drawn once with Pillow and converted
 once to YUV (``encode.yuv``), so the per-frame work elsewhere is slicing and pasting. Text uses
@@ -24,14 +23,12 @@ from .typeset import Typeface, typeface
 
 __all__ = [
     "Overlay",
-    "apply_lut",
     "backdrop",
     "board",
     "caption",
     "card",
     "colour",
     "load_image",
-    "look",
     "stamp",
 ]
 
@@ -173,29 +170,3 @@ def stamp(frame: np.ndarray, index: int, total: int) -> None:
     y_plane[y : y + box_h, x : x + box_w] = np.asarray(patch)
     u_plane[y // 2 : (y + box_h) // 2, x // 2 : (x + box_w) // 2] = 128
     v_plane[y // 2 : (y + box_h) // 2, x // 2 : (x + box_w) // 2] = 128
-
-
-# ---------------------------------------------------------------- looks (edit)
-
-
-def look(rng: np.random.Generator) -> np.ndarray:
-    """A seeded edit look as Y, U, V lookup tables: negative, posterize or dark colour tint."""
-    i = np.arange(256, dtype=np.float64)
-    kind = int(rng.integers(3))
-    if kind == 0:
-        y, u, v = 251 - i, 256 - i, 256 - i
-    elif kind == 1:
-        y = 16 + np.round((i - 16) / 219 * 3) / 3 * 219
-        u = v = 128 + np.round((i - 128) / 16) * 32
-    else:
-        hue = rng.random() * 2 * np.pi
-        y = 16 + (i - 16) * 0.65
-        u, v = (128 + (i - 128) * 0.2 + 56 * f(hue) for f in (np.cos, np.sin))
-    return np.clip(np.stack([y, u, v]), 16, 240).astype(np.uint8)
-
-
-def apply_lut(frame: np.ndarray, lut: np.ndarray) -> np.ndarray:
-    """Per-plane table lookups: a full-frame colour transform in ~2 ms at 720p."""
-    for plane, table in zip(planes(frame), lut, strict=True):
-        plane[...] = np.take(table, plane)  # 2x faster than table[plane]
-    return frame
