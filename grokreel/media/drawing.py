@@ -27,7 +27,9 @@ __all__ = [
     "board",
     "caption",
     "card",
+    "clear_band",
     "colour",
+    "framed",
     "load_image",
     "stamp",
 ]
@@ -79,6 +81,26 @@ def board(pictures: list[Image.Image], canvas: Image.Image, width: int, height: 
         draw.rectangle((box[0] - 4, box[1] - 3, box[2] + 4, box[3] + 3), fill=(16, 16, 16))
         draw.text((x + 4, y + 4), f"@Image{k + 1}", font=font, fill=(255, 255, 255))
     return canvas
+
+
+def framed(picture: Image.Image, width: int, height: int) -> Image.Image:
+    """The whole ``picture`` contained in the frame, over a blurred cover-fit of itself: nothing
+    of it is cropped, whatever its shape."""
+    fill = ImageOps.fit(picture, (width, height), Image.Resampling.BILINEAR)
+    canvas = fill.filter(ImageFilter.GaussianBlur(max(2, height // 24)))
+    whole = ImageOps.contain(picture, (width, height), Image.Resampling.BILINEAR)
+    canvas.paste(whole, ((width - whole.width) // 2, (height - whole.height) // 2))
+    return canvas
+
+
+def clear_band(width: int, height: int) -> tuple[int, int]:
+    """Rows (top, bottom) of a frame that the time code above and a two-line caption strip
+    below never cover: what a chained shot may reuse of an animatic frame."""
+    size = max(11, height // 32)
+    top = even(size / 2) + even(typeface(size).line_height() + size // 3)
+    strip = max(12, height // 28)
+    bottom = height - min(even(typeface(strip).line_height() * 2 + strip // 2), even(height / 3))
+    return even(top), even(bottom, 0)
 
 
 def load_image(path: Path) -> Image.Image:
