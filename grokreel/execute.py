@@ -34,7 +34,7 @@ __all__ = ["CUT_ENGINE", "ENGINES", "Outcome", "RunOptions", "Runner", "Status"]
 Status = Literal["rendered", "cached", "failed", "skipped"]
 CUT_ENGINE = f"concat-1/{ENCODER}"
 FRAME_ENGINE = "pyav-frame-1"
-NORMALIZE_ENGINE = f"normalize-1/{ENCODER}"
+NORMALIZE_ENGINE = f"normalize-2/{ENCODER}"  # 2: titles and captions laid out per font run
 ENGINES = {"cut": CUT_ENGINE, "frame": FRAME_ENGINE, "normalize": NORMALIZE_ENGINE}
 
 
