@@ -124,3 +124,25 @@ def test_chained_frame_shows_no_old_overlays(red: dict[str, Path], tmp_path: Pat
         )
     chained, clean = (not_red(decode(tmp_path / f"{n}.mp4")) for n in ("chained", "clean"))
     assert all(a <= 1.03 * b + 40 for a, b in zip(chained, clean, strict=True)), (chained, clean)
+
+
+def test_build_links_a_frame_without_its_overlays(cli, write_board, board_dir: Path):
+    """Through a real offline build: a shot from the last frame of another shows no more marks
+    than that shot itself (the backend tells the renderer the frame came from an animatic)."""
+    Image.new("RGB", (854, 480), RED).save(board_dir / "red.png")
+    path = write_board(
+        """
+        defaults: {resolution: 480p, duration: 1}
+        assets: {wall: red.png}
+        shots:
+          a: {image: wall, prompt: "one"}
+          b: {image: {shot: a, frame: last}, prompt: "two"}
+        cut: [a, b]
+        output: {resolution: 480p}
+        """
+    )
+    result = cli("build", path, "--no-review", "--cache-dir", board_dir / "cache")
+    assert result.exit_code == 0, result.output
+    frames = decode(board_dir / "film.mp4")
+    first, second = not_red(frames[:24]), not_red(frames[24:])
+    assert max(second) <= max(first) + 200, (first, second)  # the old time code adds ~1000
