@@ -3,9 +3,8 @@
 Text is drawn per run of characters with the first font of the chain that has their glyphs, so a
 Japanese title or an Arabic caption comes out in a font that covers it instead of as boxes. System
 fonts are found through fontconfig (``fc-list``, whose charsets answer coverage without opening a
-font), else at the usual Noto and DejaVu paths. Only checking the storyboard's own font or
-Pillow's bundled font imports Pillow, and only for characters beyond ASCII, so compiling a plain
-storyboard stays free of media libraries.
+font), else at the usual Noto and DejaVu paths. Only checking the storyboard's own font file
+imports Pillow, and only for characters beyond ASCII, so compiling stays free of media libraries.
 """
 
 from __future__ import annotations
@@ -58,8 +57,8 @@ def covers(face: Face, char: str) -> bool:
         code = ord(char)
         k = bisect.bisect_right(face.ranges, (code, 0x10FFFF)) - 1
         return k >= 0 and face.ranges[k][0] <= code <= face.ranges[k][1]
-    if char.isascii() and face == BUNDLED:
-        return True
+    if face == BUNDLED:  # Pillow ships Aileron subset to ASCII: the rest falls through
+        return char.isascii()
     return _drawn(face, char)
 
 
@@ -142,11 +141,7 @@ def _drawn(face: Face, char: str) -> bool:
     from PIL import Image, ImageDraw, ImageFont
 
     try:
-        font = (
-            ImageFont.load_default(size=32)
-            if face == BUNDLED
-            else ImageFont.truetype(face.path, 32, index=face.index)
-        )
+        font = ImageFont.truetype(face.path, 32, index=face.index)
     except OSError:
         return False
 
