@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from .edge import EdgeGroup, remember
+from .edge import EdgeGroup, interrupt_told, remember
 
 storyboard_arg = click.argument(
     "storyboard", type=click.Path(path_type=Path), callback=remember("storyboard")
@@ -226,7 +226,10 @@ def build(
             max_cost=max_cost,
         )
     except KeyboardInterrupt:
-        getattr(listener, "interrupted", lambda: None)()  # the live view says what was kept
+        said = getattr(listener, "interrupted", None)
+        if said is not None:  # the live view says what was kept and how to resume
+            said()
+            interrupt_told()
         raise
     if not no_review:
         _review_after_build(project, before, result)

@@ -25,7 +25,7 @@ import click
 
 from .errors import GrokreelError, StoryboardError
 
-__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EdgeGroup", "remember", "scrub"]
+__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EdgeGroup", "interrupt_told", "remember", "scrub"]
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -56,6 +56,12 @@ def remember(name: str) -> Any:
     return callback
 
 
+def interrupt_told() -> None:
+    """Note that the command already said what a Ctrl-C kept (the live view's last line), so the
+    edge exits 130 without a second line saying the same."""
+    click.get_current_context().meta["grokreel.interrupt_told"] = True
+
+
 class EdgeGroup(click.Group):
     """A click group whose sub-commands never end in a traceback (see the module docstring)."""
 
@@ -65,7 +71,8 @@ class EdgeGroup(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except KeyboardInterrupt:
-            _say("interrupted: finished clips are kept in the cache; build again to resume")
+            if not ctx.meta.get("grokreel.interrupt_told"):
+                _say("interrupted: finished clips are kept in the cache; build again to resume")
             sys.exit(EXIT_INTERRUPTED)
         except Exception as exc:  # the one place every other exception is turned into words
             sys.exit(report(ctx, exc))

@@ -44,7 +44,7 @@ __all__ = [
 Status = Literal["rendered", "cached", "failed", "skipped"]
 CUT_ENGINE = f"concat-1/{ENCODER}"
 FRAME_ENGINE = "pyav-frame-1"
-NORMALIZE_ENGINE = f"normalize-1/{ENCODER}"
+NORMALIZE_ENGINE = f"normalize-2/{ENCODER}"  # 2: titles and captions laid out per font run
 ENGINES = {"cut": CUT_ENGINE, "frame": FRAME_ENGINE, "normalize": NORMALIZE_ENGINE}
 # Paid jobs in flight at once: each only waits on fal (no CPU), and fal queues what it cannot run
 # yet without rejecting it, so a 30-shot board has every ready job in flight.

@@ -20,6 +20,7 @@ from .config import Config, load_config
 from .cost import price_problems
 from .cut.compile import CutCompiler
 from .errors import Diagnostic, StoryboardError
+from .glyphs import check_glyphs, font_ref
 from .job import ASPECTS, Job, JobKind, film_size, nearest_aspect
 from .spec.files import Files, project_roots
 from .spec.load import Shape, describe, read_source, validate
@@ -163,7 +164,9 @@ class _Compiler:
         if order is not None:
             for name in order:
                 self._compile_shot(name, self.board.shots[name])
-            CutCompiler(self).compile()
+            font = font_ref(self)
+            CutCompiler(self, font).compile()
+            check_glyphs(self, font)
         self.problems += price_problems(self.src, self.board.prices, self.config)
         if any(d.severity == "error" for d in self.problems):
             raise StoryboardError(_sorted(self.problems, self.src))

@@ -10,7 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from grokreel.edge import EdgeGroup, remember
+from grokreel.edge import EdgeGroup, interrupt_told, remember
 
 SMALL = """
     defaults: {resolution: 480p, duration: 1}
@@ -65,6 +65,23 @@ def test_interrupt_exits_130():
     """Ctrl-C anywhere in a command exits 130 with a note that finished work is kept."""
     result = CliRunner().invoke(_group(KeyboardInterrupt()), ["boom"])
     assert result.exit_code == 130 and "build again to resume" in result.output
+
+
+def test_interrupt_told_by_the_command_is_not_said_twice():
+    """When the command (the live view) already said what Ctrl-C kept, the edge adds no line."""
+
+    @click.group(cls=EdgeGroup)
+    def group() -> None:
+        """test group"""
+
+    @group.command()
+    def build() -> None:
+        click.echo("interrupted: 3 finished job(s) stay cached; run the same build again", err=True)
+        interrupt_told()
+        raise KeyboardInterrupt
+
+    result = CliRunner().invoke(group, ["build"])
+    assert result.exit_code == 130 and result.output.count("interrupted") == 1
 
 
 def test_permission_error_names_the_path(tmp_path):

@@ -30,6 +30,24 @@ def test_compiling_imports_no_media_library(write_board):
     assert out.stdout.strip() == ""
 
 
+def test_checking_glyphs_of_any_script_imports_no_media_library(write_board):
+    """A storyboard in Japanese and Arabic is checked for fonts without importing Pillow."""
+    board = write_board("""
+        shots:
+          a: {prompt: 夜明けの騎士, caption: مرحبا}
+        cut: [{title: 第一章}, a]
+    """)
+    code = (
+        "import sys; from pathlib import Path; from grokreel.plan import compile_file; "
+        f"compile_file(Path({str(board)!r})); "
+        f"print(','.join(m for m in {MEDIA!r} if m in sys.modules))"
+    )
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""
+
+
 def test_plan_and_cut_compile_do_not_import_each_other():
     """The shared Job and film size live in grokreel/job.py, not in plan.py."""
     cut = (ROOT / "grokreel" / "cut" / "compile.py").read_text()

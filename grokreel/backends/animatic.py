@@ -74,7 +74,12 @@ def _render(request: RenderRequest, dest: Path) -> None:
         source = _media(request, data["video_url"]).path
         if request.endpoint == "extend-video":
             animatic.render_extend(
-                dest, prompt=prompt, source=source, duration=data["duration"], seed=seed
+                dest,
+                prompt=prompt,
+                source=source,
+                duration=data["duration"],
+                seed=seed,
+                chained=_chained(data["video_url"]),
             )
             return
         info = probe(source)
@@ -98,7 +103,10 @@ def _render(request: RenderRequest, dest: Path) -> None:
         if aspect == "auto":
             aspect = _image_aspect(image)
         width, height = film_size(data["resolution"], aspect)
-        animatic.render_image(dest, image=image, width=width, height=height, **common)
+        chained = _chained(data["image_url"])
+        animatic.render_image(
+            dest, image=image, width=width, height=height, chained=chained, **common
+        )
     elif request.endpoint == "reference-to-video":
         images = [_media(request, ref).path for ref in data["reference_image_urls"]]
         width, height = film_size(data["resolution"], aspect)
@@ -106,6 +114,12 @@ def _render(request: RenderRequest, dest: Path) -> None:
     else:
         width, height = film_size(data["resolution"], aspect)
         animatic.render_text(dest, width=width, height=height, **common)
+
+
+def _chained(ref: str) -> bool:
+    """Whether an input is another job's output: on this backend, an animatic clip (or a frame of
+    one) with a time code and caption drawn in, which the next shot should not repeat."""
+    return ref.startswith("job:")
 
 
 def _image_aspect(path: Path) -> str:

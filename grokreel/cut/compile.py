@@ -43,8 +43,8 @@ class CompileHost(Protocol):
 class CutCompiler:
     """The cut half of the storyboard compiler; reports through the host compiler."""
 
-    def __init__(self, host: CompileHost):
-        self.host, self.board = host, host.board
+    def __init__(self, host: CompileHost, font: str | None = None):
+        self.host, self.board, self.font = host, host.board, font
         out = self.board.output
         width, height = film_size(out.resolution, out.aspect_ratio)
         self.format = {"width": width, "height": height, "fps": out.fps, "fit": out.fit}
@@ -120,6 +120,8 @@ class CutCompiler:
 
     def _normalize_job(self, i: int, loc: Loc, item: CutItem) -> tuple[Job, float | None]:
         overlays = [self._title(item)] if item.title else []
+        if self.font is not None:  # in the key only when set: it changes these clips' pixels
+            overlays = [o | {"font": self.font} for o in overlays]
         if item.shot is None:
             seconds = item.duration or CARD_SECONDS
             card = {"duration": seconds, "background": item.background or "black"}
@@ -142,6 +144,7 @@ class CutCompiler:
                     "end": None,
                     "color": "white",
                 }
+                | ({"font": self.font} if self.font else {})
             )
         seconds = self._trimmed(loc, item, self.host.durations.get(upstream))
         trim = {"in": item.in_ or 0.0, "out": item.out}

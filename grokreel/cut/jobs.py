@@ -26,7 +26,7 @@ def run_normalize(
     trim = request.get("trim") or {}
     card = Card(**request["card"]) if request.get("card") else None
     overlays = tuple(
-        Overlay(o["text"], o["style"], o["start"], o["end"], o["color"])
+        Overlay(o["text"], o["style"], o["start"], o["end"], o["color"], o.get("font", "")[5:])
         for o in request.get("overlays", [])
     )
     spec = ClipSpec(fmt, trim.get("in") or 0.0, trim.get("out"), overlays, card)

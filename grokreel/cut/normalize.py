@@ -52,6 +52,7 @@ class Overlay:
     start: float = 0.0
     end: float | None = None
     colour: str = "white"
+    font: str = ""  # a storyboard's own font file, leading the fallback chain
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,10 @@ def _overlays(
     fmt, inputs, steps = spec.fmt, [], []
     for k, overlay in enumerate(spec.overlays):
         path = workdir / f"text{k}.png"
-        overlay_image(overlay.text, overlay.style, fmt.width, fmt.height, overlay.colour).save(path)
+        picture = overlay_image(
+            overlay.text, overlay.style, fmt.width, fmt.height, overlay.colour, overlay.font or None
+        )
+        picture.save(path)
         inputs += ["-i", str(path)]
         end = length / fmt.fps if overlay.end is None else overlay.end
         steps += [

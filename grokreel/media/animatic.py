@@ -22,19 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
 
 from ..errors import MediaError
 from .drawing import (
     Overlay,
-    apply_lut,
     backdrop,
     board,
     caption,
     card,
+    clear_band,
     colour,
+    framed,
     load_image,
-    look,
     stamp,
 )
 from .encode import (
@@ -52,6 +51,7 @@ from .encode import (
     source_frames,
     yuv,
 )
+from .looks import apply, look
 from .probe import probe
 
 __all__ = [
@@ -62,6 +62,8 @@ __all__ = [
     "render_references",
     "render_text",
 ]
+
+_PUSH = 1.1  # an image shot's push: the window keeps 1/1.1 of the picture, near its middle
 
 
 # ---------------------------------------------------------------- public API
@@ -79,14 +81,28 @@ def render_text(
 
 
 def render_image(
-    dest: Path, *, prompt: str, image: Path, width: int, height: int, duration: float, seed: str
+    dest: Path,
+    *,
+    prompt: str,
+    image: Path,
+    width: int,
+    height: int,
+    duration: float,
+    seed: str,
+    chained: bool = False,
 ) -> None:
-    """A pan with a slow push in or pull out over ``image`` cover-fitted to the frame."""
+    """A gentle push in or pull out over the whole of ``image`` (never cropped): the window
+    always holds the middle 86% of the picture. ``chained``: the image is a frame of another
+    animatic shot, so its time code and caption strip are cut off first."""
     check_size(width, height)
     picture, rng = load_image(image), _rng(seed, prompt)
-    room = even(width * 1.2), even(height * 1.2)
-    canvas = yuv(ImageOps.fit(picture, room, Image.Resampling.BILINEAR))
-    move = _Move.across(rng, (1.0, 1.12) if rng.random() < 0.5 else (1.12, 1.0))
+    if chained:
+        top, bottom = clear_band(picture.width, picture.height)
+        picture = picture.crop((0, top, picture.width, bottom))
+    canvas = yuv(framed(picture, width, height))
+    x, y = 0.25 + 0.5 * rng.random(2)
+    push = _Move(start=(0.5, 0.5, 1.0), end=(x, y, _PUSH))
+    move = push if rng.random() < 0.5 else _Move(push.end, push.start)
     _shot(dest, canvas, move, caption(prompt, width, height), width, height, duration, rng)
 
 
@@ -121,32 +137,36 @@ def render_edit(
     max_duration: float,
     seed: str,
 ) -> None:
-    """The source cut to ``max_duration`` under a seeded colour transform, with an EDIT banner.
+    """The source cut to ``max_duration`` under the look its words ask for, with an EDIT banner.
 
     Keeps the source's audio when it has some, else a tone."""
     check_size(width, height)
     info, rng = probe(source), _rng(seed, prompt)
     count = frame_count(min(info.video_duration, max_duration))
-    lut, banner = look(rng), caption(f"EDIT: {prompt}", width, height)
+    chosen, banner = look(prompt, rng), caption(f"EDIT: {prompt}", width, height)
     frames = (
-        _finish(apply_lut(frame, lut), [banner], i, count)
+        _finish(apply(frame, chosen), [banner], i, count)
         for i, frame in enumerate(source_frames(source, count, width, height))
     )
     audio = read_audio(source, count) if info.has_audio else _tone(rng, count)
     encode(dest, width, height, frames, audio)
 
 
-def render_extend(dest: Path, *, prompt: str, source: Path, duration: float, seed: str) -> None:
+def render_extend(
+    dest: Path, *, prompt: str, source: Path, duration: float, seed: str, chained: bool = False
+) -> None:
     """The whole source, then ``duration`` s pushing in on its last frame, captioned EXTEND.
 
+    ``chained``: the source is another animatic shot, so the push keeps inside the rows its
+    time code and caption leave clear, and they do not show under the new ones.
     Audio: the source's then a tone, continuous (a tone throughout if the source is silent)."""
     info, rng = probe(source), _rng(seed, prompt)
     width, height = info.width, info.height
     check_size(width, height)
     head, tail = frame_count(info.video_duration), frame_count(duration)
     banner = caption(f"EXTEND: {prompt}", width, height)
-    move = _Move(start=(0.5, 0.5, 1.0), end=(rng.random(), rng.random(), 1.15))
-    frames = _then_push(source_frames(source, head, width, height), move, banner, tail)
+    band = clear_band(width, height) if chained else (0, height)
+    frames = _then_push(source_frames(source, head, width, height), rng, band, banner, tail)
     if info.has_audio:
         audio = np.concatenate([read_audio(source, head), _tone(rng, tail)], axis=1)
     else:
@@ -171,9 +191,13 @@ def _shot(
 
 
 def _then_push(
-    frames: Iterator[np.ndarray], move: _Move, banner: Overlay, tail: int
+    frames: Iterator[np.ndarray],
+    rng: np.random.Generator,
+    band: tuple[int, int],
+    banner: Overlay,
+    tail: int,
 ) -> Iterator[np.ndarray]:
-    """``frames`` untouched, then ``tail`` frames of ``move`` over the last of them."""
+    """``frames`` untouched, then ``tail`` frames pushing in on the rows ``band`` of the last."""
     head, last = 0, None
     for last in frames:
         head += 1
@@ -181,7 +205,11 @@ def _then_push(
     if last is None:
         raise MediaError("the source has no decodable video frames to extend")
     height, width = last.shape[0] * 2 // 3, last.shape[1]
-    yield from _camera_frames(last, move, [banner], width, height, tail, first=head)
+    top, bottom = band
+    canvas = crop(last, 0, top, width, bottom - top)
+    zoom = height / (bottom - top)  # the window's height is the band's at the start
+    move = _Move(start=(0.5, 0.5, zoom), end=(rng.random(), rng.random(), zoom * 1.15))
+    yield from _camera_frames(canvas, move, [banner], width, height, tail, first=head)
 
 
 # ---------------------------------------------------------------- camera

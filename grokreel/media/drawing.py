@@ -1,10 +1,10 @@
-"""The animatic's pictures: backdrops, reference boards, text cards, captions, the time code and
-the edit looks.
+"""The animatic's pictures: backdrops, reference boards, text cards, captions and the time code.
 
 This is the only animatic module that draws. Each picture is drawn once with Pillow and converted
 once to YUV (``encode.yuv``), so the per-frame work elsewhere is slicing and pasting. Text uses
-Pillow's bundled font, so no system fonts are needed; colours come from the caller's seeded
-generator, so the same arguments always draw the same pixels.
+Pillow's bundled font, and for characters it lacks (any non-Latin script) the first installed font
+that has them (``typeset``); colours come from the caller's seeded generator, so the same
+arguments always draw the same pixels.
 """
 
 from __future__ import annotations
@@ -19,17 +19,18 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 from ..errors import MediaError
 from .encode import FPS, even, planes, yuv
+from .typeset import Typeface, typeface
 
 __all__ = [
     "Overlay",
-    "apply_lut",
     "backdrop",
     "board",
     "caption",
     "card",
+    "clear_band",
     "colour",
+    "framed",
     "load_image",
-    "look",
     "stamp",
 ]
 
@@ -82,6 +83,26 @@ def board(pictures: list[Image.Image], canvas: Image.Image, width: int, height: 
     return canvas
 
 
+def framed(picture: Image.Image, width: int, height: int) -> Image.Image:
+    """The whole ``picture`` contained in the frame, over a blurred cover-fit of itself: nothing
+    of it is cropped, whatever its shape."""
+    fill = ImageOps.fit(picture, (width, height), Image.Resampling.BILINEAR)
+    canvas = fill.filter(ImageFilter.GaussianBlur(max(2, height // 24)))
+    whole = ImageOps.contain(picture, (width, height), Image.Resampling.BILINEAR)
+    canvas.paste(whole, ((width - whole.width) // 2, (height - whole.height) // 2))
+    return canvas
+
+
+def clear_band(width: int, height: int) -> tuple[int, int]:
+    """Rows (top, bottom) of a frame that the time code above and a two-line caption strip
+    below never cover: what a chained shot may reuse of an animatic frame."""
+    size = max(11, height // 32)
+    top = even(size / 2) + even(typeface(size).line_height() + size // 3)
+    strip = max(12, height // 28)
+    bottom = height - min(even(typeface(strip).line_height() * 2 + strip // 2), even(height / 3))
+    return even(top), even(bottom, 0)
+
+
 def load_image(path: Path) -> Image.Image:
     """Read an image upright in RGB; a missing or unreadable file is a MediaError."""
     try:
@@ -100,47 +121,47 @@ def _font(size: int) -> _Font:
     return ImageFont.load_default(size=size)
 
 
-def _fit(text: str, size: int, width: int, max_lines: int) -> tuple[_Font, list[str]]:
-    """The largest font (down to half ``size``) that fits ``text`` in ``max_lines`` lines of
+def _fit(text: str, size: int, width: int, max_lines: int) -> tuple[Typeface, list[str]]:
+    """The largest type (down to half ``size``) that fits ``text`` in ``max_lines`` lines of
     ``width`` pixels, else the smallest with the rest cut to "...". Wraps by the text's own
     average glyph width: close enough for a caption, and no per-word measuring."""
     for step in range(size, max(11, size // 2) - 1, -1):
-        font = _font(step)
-        chars = max(4, int(0.95 * width * len(text) / max(1.0, font.getlength(text))))
+        face = typeface(step)
+        chars = max(4, int(0.95 * width * len(text) / max(1.0, face.length(text))))
         lines = textwrap.wrap(text, chars) or [""]
         if len(lines) <= max_lines:
-            return font, lines
-    return font, textwrap.wrap(text, chars, max_lines=max_lines, placeholder="...")
+            return face, lines
+    return face, textwrap.wrap(text, chars, max_lines=max_lines, placeholder="...")
 
 
 def _text_box(
-    lines: list[str], font: _Font, size: tuple[int, int], *, fill: _RGB, border: _RGB | None = None
+    lines: list[str],
+    face: Typeface,
+    size: tuple[int, int],
+    *,
+    fill: _RGB,
+    border: _RGB | None = None,
 ) -> Image.Image:
     """White lines of text on an opaque box; centred when there is a border (the card)."""
     box = Image.new("RGB", size, fill)
     draw = ImageDraw.Draw(box)
-    step = _line_height(font)
+    step = face.line_height()
     if border:
         width = max(2, size[1] // 60)
         draw.rectangle((0, 0, size[0] - 1, size[1] - 1), outline=border, width=width)
     y = (size[1] - step * len(lines)) // 2
     for line in lines:
-        x = (size[0] - font.getlength(line)) // 2 if border else step // 3
-        draw.text((x, y), line, font=font, fill=(245, 245, 245))
+        x = (size[0] - face.length(line)) // 2 if border else step // 3
+        face.draw(draw, (x, y), line, fill=(245, 245, 245))
         y += step
     return box
-
-
-def _line_height(font: _Font) -> int:
-    top, bottom = font.getbbox("Ag")[1::2]
-    return int(bottom + max(2, (bottom - top) // 3))
 
 
 def card(prompt: str, width: int, height: int, accent: _RGB) -> Overlay:
     """The prompt wrapped on an opaque card in the middle of the frame (overlay, x, y)."""
     card_w, pad = even(width * 0.72), max(8, width // 40)
     font, lines = _fit(prompt, max(12, height // 16), card_w - 2 * pad, 6)
-    card_h = min(even(_line_height(font) * len(lines) + 2 * pad), even(height * 0.8))
+    card_h = min(even(font.line_height() * len(lines) + 2 * pad), even(height * 0.8))
     picture = _text_box(lines, font, (card_w, card_h), fill=(18, 18, 24), border=accent)
     return yuv(picture), even((width - card_w) / 2, 0), even((height - card_h) / 2, 0)
 
@@ -149,7 +170,7 @@ def caption(text: str, width: int, height: int) -> Overlay:
     """A full-width strip of up to two lines at the bottom of the frame (overlay, x, y)."""
     size = max(12, height // 28)
     font, lines = _fit(text, size, width - size, 2)
-    strip_h = min(even(_line_height(font) * len(lines) + size // 2), even(height / 3))
+    strip_h = min(even(font.line_height() * len(lines) + size // 2), even(height / 3))
     picture = _text_box(lines, font, (width, strip_h), fill=(12, 12, 12))
     return yuv(picture), 0, height - strip_h
 
@@ -162,7 +183,7 @@ def stamp(frame: np.ndarray, index: int, total: int) -> None:
     font, (seconds, frame_no) = _font(size), divmod(index, FPS)
     text = f"{seconds // 60:02d}:{seconds % 60:02d}:{frame_no:02d}  {index + 1}/{total}"
     box_w = even(font.getlength(f"00:00:00  {total}/{total}") + size)
-    box_h = even(_line_height(font) + size // 3)
+    box_h = even(typeface(size).line_height() + size // 3)
     x, y = width - box_w - even(size / 2), even(size / 2)
     if x < 0 or y + box_h > height:
         return
@@ -171,29 +192,3 @@ def stamp(frame: np.ndarray, index: int, total: int) -> None:
     y_plane[y : y + box_h, x : x + box_w] = np.asarray(patch)
     u_plane[y // 2 : (y + box_h) // 2, x // 2 : (x + box_w) // 2] = 128
     v_plane[y // 2 : (y + box_h) // 2, x // 2 : (x + box_w) // 2] = 128
-
-
-# ---------------------------------------------------------------- looks (edit)
-
-
-def look(rng: np.random.Generator) -> np.ndarray:
-    """A seeded edit look as Y, U, V lookup tables: negative, posterize or dark colour tint."""
-    i = np.arange(256, dtype=np.float64)
-    kind = int(rng.integers(3))
-    if kind == 0:
-        y, u, v = 251 - i, 256 - i, 256 - i
-    elif kind == 1:
-        y = 16 + np.round((i - 16) / 219 * 3) / 3 * 219
-        u = v = 128 + np.round((i - 128) / 16) * 32
-    else:
-        hue = rng.random() * 2 * np.pi
-        y = 16 + (i - 16) * 0.65
-        u, v = (128 + (i - 128) * 0.2 + 56 * f(hue) for f in (np.cos, np.sin))
-    return np.clip(np.stack([y, u, v]), 16, 240).astype(np.uint8)
-
-
-def apply_lut(frame: np.ndarray, lut: np.ndarray) -> np.ndarray:
-    """Per-plane table lookups: a full-frame colour transform in ~2 ms at 720p."""
-    for plane, table in zip(planes(frame), lut, strict=True):
-        plane[...] = np.take(table, plane)  # 2x faster than table[plane]
-    return frame

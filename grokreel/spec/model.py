@@ -306,6 +306,9 @@ class Output(_Strict):
     """How a clip of another shape fills the frame."""
     captions: Literal["both", "burn", "srt", "none"] = "both"  # the shots' `caption`s
     """Where shots' captions go: burned in, an .srt beside the film, both, or none."""
+    font: str | None = None
+    """A .ttf/.otf/.ttc font for titles and captions (inside the project); characters it lacks,
+    and text without it, use Pillow's font then the installed fonts that have them."""
 
 
 class Storyboard(_Strict):

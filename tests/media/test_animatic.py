@@ -220,7 +220,7 @@ def test_edit_transforms_scales_and_truncates(render: Callable[..., Path]) -> No
 
 @pytest.mark.parametrize("seed", ["a", "b", "c", "d"])
 def test_every_edit_look_is_visible(seed: str, render: Callable[..., Path]) -> None:
-    """Whichever look the seed picks, the edit differs clearly from its source."""
+    """Whatever the seed, the edit (graded by its prompt's colour words) differs from its source."""
     source = render("image", duration=0.5)
     edited = decode(render("edit", source=source, seed=seed))
     assert diff(middle(decode(source)[6]), middle(edited[6])) > 20
