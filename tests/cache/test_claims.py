@@ -130,8 +130,10 @@ def test_a_claim_naming_a_request_is_followed_not_paid(
     monkeypatch.setenv("GROKREEL_CLAIM_TTL", "2")
     first = start(board, fal, tmp_path / "a", s3_env)
     deadline = time.monotonic() + 60
-    while not fal.arrivals["status"] and time.monotonic() < deadline:  # the id is shared
+    waiting = ("status", "stream")  # a status poll or stream: the first id is shared by now
+    while not any(fal.arrivals[p] for p in waiting) and time.monotonic() < deadline:
         time.sleep(0.01)
+    fal.submits_settled()  # never kill inside the one window no client can close
     first.kill()
     first.wait()
     paid = len(fal.submissions)
