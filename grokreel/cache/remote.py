@@ -29,7 +29,8 @@ __all__ = ["Remote", "RemoteObject", "open_remote"]
 
 SECRETS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")
 RETRY = {"max_retries": 10, "retry_timeout": timedelta(seconds=120)}
-CHECK_RETRY = {"max_retries": 2, "retry_timeout": timedelta(seconds=10)}
+# the reachability check: enough retries to ride out a passing 503, few enough to fail fast
+CHECK_RETRY = {"max_retries": 5, "retry_timeout": timedelta(seconds=15)}
 
 
 @dataclass(frozen=True)

@@ -105,14 +105,16 @@ def rms(samples: np.ndarray, start: float, end: float) -> float:
 
 
 def children() -> list[str]:
-    """Live child processes of this test run (a leaked ffmpeg reader would show up here)."""
+    """Live ffmpeg child processes of this test run (a leaked reader would show up here; other
+    tests' helpers, such as a browser or a server, are not this module's business)."""
     me, kids = str(os.getpid()), []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            name, rest = stat.read_text().split("(", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):
             continue
-        if fields[1] == me and fields[0] != "Z":
+        fields = rest.split()
+        if fields[1] == me and fields[0] != "Z" and "ffmpeg" in name:
             kids.append(stat.parent.name)
     return kids
 
