@@ -58,6 +58,14 @@ def test_prompt_warning_says_to_install_a_font(write_board):
     assert warning.severity == "warning" and warning.line == 3 and "fonts-noto" in warning.hint
 
 
+def copy_dejavu(dest) -> None:
+    """Copy DejaVu Sans to ``dest`` (a real font file to point `output.font` at), or skip."""
+    dejavu = next((f.path for f in fonts.system_faces() if f.path.endswith("DejaVuSans.ttf")), "")
+    if not dejavu:
+        pytest.skip("DejaVu Sans is not installed (fonts-dejavu-core)")
+    shutil.copy(dejavu, dest)
+
+
 def test_drawable_text_is_not_warned_about(write_board):
     """ASCII (and, with Noto installed, Japanese) raises no font warning."""
     text = "夜明け" if not fonts.missing("夜明け") else "Dawn"
@@ -67,10 +75,7 @@ def test_drawable_text_is_not_warned_about(write_board):
 
 def test_font_is_in_the_keys_of_the_clips_it_draws_on_only(write_board, board_dir):
     """Setting `output.font` re-keys the title and captioned clips, not the rendered shot."""
-    dejavu = next((f.path for f in fonts.system_faces() if f.path.endswith("DejaVuSans.ttf")), "")
-    if not dejavu:
-        pytest.skip("DejaVu Sans is not installed (fonts-dejavu-core)")
-    shutil.copy(dejavu, board_dir / "title.ttf")
+    copy_dejavu(board_dir / "title.ttf")
     plain = keys(write_board(board("Chapter")))
     own = keys(write_board(board("Chapter", output="{font: title.ttf}")))
     assert plain["a"] == own["a"]
@@ -88,10 +93,7 @@ def test_font_that_is_not_a_font_file_is_an_error(write_board, board_dir):
 
 def test_fonts_path_in_grokreel_toml_is_used(write_board, board_dir):
     """`[fonts] path` in grokreel.toml sets the font when the storyboard does not."""
-    dejavu = next((f.path for f in fonts.system_faces() if f.path.endswith("DejaVuSans.ttf")), "")
-    if not dejavu:
-        pytest.skip("DejaVu Sans is not installed (fonts-dejavu-core)")
-    shutil.copy(dejavu, board_dir / "title.ttf")
+    copy_dejavu(board_dir / "title.ttf")
     plain = keys(write_board(board("Chapter")))
     (board_dir / "grokreel.toml").write_text('[fonts]\npath = "title.ttf"\n')
     assert keys(write_board(board("Chapter")))["cut:1:title"] != plain["cut:1:title"]

@@ -10,6 +10,19 @@ ROOT = Path(__file__).resolve().parent.parent
 MEDIA = ("av", "PIL", "numpy", "moviepy")
 
 
+def media_imported_by_compiling(board) -> str:
+    """Compile ``board`` in a fresh interpreter; the media libraries that got imported."""
+    code = (
+        "import sys; from pathlib import Path; from grokreel.plan import compile_file; "
+        f"plan = compile_file(Path({str(board)!r})); assert 'cut' in plan.graph; "
+        f"print(','.join(m for m in {MEDIA!r} if m in sys.modules))"
+    )
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
 def test_compiling_imports_no_media_library(write_board):
     """Compiling a storyboard with image assets, a cut and music leaves av, PIL, numpy out."""
     board = write_board("""
@@ -19,15 +32,7 @@ def test_compiling_imports_no_media_library(write_board):
           b: {references: [k], prompt: "@k"}
         cut: [a, {shot: b, transition: crossfade}]
     """)
-    code = (
-        "import sys; from pathlib import Path; from grokreel.plan import compile_file; "
-        f"plan = compile_file(Path({str(board)!r})); assert 'cut' in plan.graph; "
-        f"print(','.join(m for m in {MEDIA!r} if m in sys.modules))"
-    )
-    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == ""
+    assert media_imported_by_compiling(board) == ""
 
 
 def test_checking_glyphs_of_any_script_imports_no_media_library(write_board):
@@ -37,15 +42,7 @@ def test_checking_glyphs_of_any_script_imports_no_media_library(write_board):
           a: {prompt: 夜明けの騎士, caption: مرحبا}
         cut: [{title: 第一章}, a]
     """)
-    code = (
-        "import sys; from pathlib import Path; from grokreel.plan import compile_file; "
-        f"compile_file(Path({str(board)!r})); "
-        f"print(','.join(m for m in {MEDIA!r} if m in sys.modules))"
-    )
-    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == ""
+    assert media_imported_by_compiling(board) == ""
 
 
 def test_plan_and_cut_compile_do_not_import_each_other():
