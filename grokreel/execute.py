@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .backends.base import Backend, MediaInput, RenderRequest
+from .backends.base import MAX_IN_FLIGHT, Backend, MediaInput, RenderRequest
 from .cache import sync
 from .cache.lease import Leases
 from .cache.lock import LockFile
@@ -25,9 +25,9 @@ from .cache.store import Store
 from .cost import PriceTable, estimate
 from .cut.encoding import ENGINE as ENCODER
 from .errors import GrokreelError, PlanError
-from .fetch import fetch_url
 from .keys import FileHashes, job_key
 from .plan import Job, Plan
+from .slots import ADVICE, Slots, off_loop
 from .state import find_existing, is_fetchable
 
 __all__ = [
@@ -46,9 +46,6 @@ CUT_ENGINE = f"concat-1/{ENCODER}"
 FRAME_ENGINE = "pyav-frame-1"
 NORMALIZE_ENGINE = f"normalize-2/{ENCODER}"  # 2: titles and captions laid out per font run
 ENGINES = {"cut": CUT_ENGINE, "frame": FRAME_ENGINE, "normalize": NORMALIZE_ENGINE}
-# Paid jobs in flight at once: each only waits on fal (no CPU), and fal queues what it cannot run
-# yet without rejecting it, so a 30-shot board has every ready job in flight.
-MAX_IN_FLIGHT = 16
 
 
 def local_slots() -> int:
@@ -107,8 +104,9 @@ class Runner:
     ):
         self.plan, self.store, self.backend = plan, store, backend
         self.options = options or RunOptions()
-        self.local = asyncio.Semaphore(max(1, self.options.jobs))
+        self.local = Slots(self.options.jobs)
         self.remote = asyncio.Semaphore(max(1, self.options.max_in_flight))
+        self.urgency = plan.urgency(self._seconds)
         self.listener = listener or (lambda event: None)
         self.hashes = FileHashes()
         self.outcomes: dict[str, Outcome] = {}
@@ -188,11 +186,18 @@ class Runner:
             self.stopped = not self.options.keep_going
             return Outcome(job, "failed", error=str(exc), seconds=time.monotonic() - start)
 
-    def _slot(self, job: Job) -> asyncio.Semaphore:
+    def _slot(self, job: Job) -> contextlib.AbstractAsyncContextManager[Any]:
         """A paid job on a remote backend waits on the network; everything else (frames, the
-        cut, animatic drafts) is CPU work on this machine."""
-        remote = job.endpoint is not None and self.backend.name != "animatic"
-        return self.remote if remote else self.local
+        cut, animatic drafts) is CPU work on this machine, the most urgent first."""
+        return self.remote if self._remote(job) else self.local.take(self.urgency[job.id])
+
+    def _remote(self, job: Job) -> bool:
+        return job.endpoint is not None and self.backend.name != "animatic"
+
+    def _seconds(self, job: Job) -> float:
+        """Rough seconds a job takes, for urgency only: a paid render waits about a minute on
+        the API, local work about a second."""
+        return 60.0 if self._remote(job) else 1.0
 
     def _reuse(self, job: Job, key: str) -> dict[str, Any] | None:
         """What the cache (or the lock file's pin) already holds for ``key``, unless forced."""
@@ -237,6 +242,8 @@ class Runner:
             elif not is_fetchable(entry):
                 return None
             else:
+                from .fetch import fetch_url  # httpx: only when a locked take is fetched
+
                 path = await fetch_url(entry["source_url"], workdir / "take.mp4")
                 sha, size = self.store.put(path)
         except GrokreelError as exc:
@@ -333,10 +340,8 @@ class Runner:
             else:
                 path, extra = await self._render(job, key, media, workdir)
                 record |= extra
-            sha, size = self.store.put(path)
-            record |= {"output": sha, "size": size}
-            record["takes"] = _earlier_takes(self.store.get_action(key), sha)
-            self.store.put_action(key, record)
+            await off_loop(self._store_output, key, path, record)
+            sha = record["output"]
             await self._push(job, key, record)  # before release: a claim outlives no record
             if job.endpoint:
                 await self.backend.release(key, sha)
@@ -344,6 +349,13 @@ class Runner:
             return record
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+
+    def _store_output(self, key: str, path: Path, record: dict[str, Any]) -> None:
+        """The output into the store, then its record (hashing and fsync: kept off the loop)."""
+        sha, size = self.store.put(path)
+        record |= {"output": sha, "size": size}
+        record["takes"] = _earlier_takes(self.store.get_action(key), sha)
+        self.store.put_action(key, record)
 
     async def _render(
         self, job: Job, key: str, media: dict[str, MediaInput], workdir: Path
@@ -380,8 +392,11 @@ class Runner:
     async def _check(self, job: Job, key: str, record: dict[str, Any]) -> None:
         """QA of a stored clip, beside the jobs that use it (its warnings are only advice, so a
         downstream submit need not wait for them); kept in the clip's record once known."""
-        warnings = await asyncio.to_thread(_qa, self.store.blob_path(record["output"]), job)
-        record["qa"] = warnings
+        async with self.local.take(ADVICE):
+            await off_loop(self._checked, job, key, record)
+
+    def _checked(self, job: Job, key: str, record: dict[str, Any]) -> None:
+        record["qa"] = _qa(self.store.blob_path(record["output"]), job)
         with contextlib.suppress(OSError):  # a read-only cache: the warnings are still shown
             self.store.put_action(key, record)
 

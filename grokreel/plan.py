@@ -9,6 +9,7 @@ about input files come from a ``Files`` (spec/files.py); this module imports no 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ class Plan:
     final: dict[str, str] = field(default_factory=dict)  # shot name → id of its last job
     remote: list[Diagnostic] = field(default_factory=list)  # each URL input, where it is named
     draft: bool = False  # the draft tier (draft.py): every resolution at 480p
+    _order: list[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def job(self, job_id: str) -> Job:
         return self.graph.nodes[job_id]["job"]
@@ -75,8 +77,19 @@ class Plan:
 
     def jobs(self) -> list[Job]:
         """Jobs in a deterministic topological order (file order among independent ones)."""
-        order = {job_id: i for i, job_id in enumerate(self.graph.nodes)}
-        return [self.job(j) for j in nx.lexicographical_topological_sort(self.graph, key=order.get)]
+        if self._order is None or len(self._order) != len(self.graph):
+            order = {job_id: i for i, job_id in enumerate(self.graph.nodes)}
+            self._order = list(nx.lexicographical_topological_sort(self.graph, key=order.get))
+        return [self.job(j) for j in self._order]
+
+    def urgency(self, seconds: Callable[[Job], float]) -> dict[str, float]:
+        """Each job's longest chain of work still to come, itself included (its "bottom level"),
+        where a job takes ``seconds(job)``: the scheduler runs the most urgent local job first."""
+        level: dict[str, float] = {}
+        for job_id in reversed(list(nx.topological_sort(self.graph))):
+            after = (level[s] for s in self.graph.successors(job_id))
+            level[job_id] = seconds(self.job(job_id)) + max(after, default=0.0)
+        return level
 
     def check_backend(self, backend: str) -> None:
         """Refuse, before anything runs, a backend that cannot fetch the storyboard's URL inputs."""

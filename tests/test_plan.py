@@ -141,3 +141,19 @@ def test_auto_aspect_default_applies_to_image_shots_only(compile_board):
     """)
     assert plan.job("a").request["aspect_ratio"] == "16:9"
     assert plan.job("b").request["aspect_ratio"] == "auto"
+
+
+def test_urgency_is_the_longest_chain_of_work_still_to_come(compile_board):
+    """A frame grab that a paid shot waits for outranks a clip's normalization for the cut:
+    the scheduler runs local jobs by this number."""
+    plan = compile_board("""
+        shots:
+          a: {prompt: one}
+          b: {image: {shot: a, frame: last}, prompt: two}
+    """)
+    level = plan.urgency(lambda job: 60.0 if job.endpoint else 1.0)
+    assert level["cut"] == 1.0
+    assert level["cut:2:b"] == 2.0  # its normalization, then the cut
+    assert level["b"] == 62.0  # the render, its normalization, the cut
+    assert level["a@last"] == 63.0 and level["a@last"] > level["cut:1:a"]
+    assert level["a"] == 123.0  # the longest chain: a → frame → b → normalize → cut

@@ -35,7 +35,8 @@ from ..cache.claims import Claims
 from ..cache.journal import Journal, JournalEntry
 from ..cache.tier import Tier
 from ..errors import AuthError, BackendError, MediaError, PlanError
-from .base import Progress, RenderRequest, RenderResult
+from ..slots import off_loop
+from .base import MAX_IN_FLIGHT, Progress, RenderRequest, RenderResult
 from .fal_http import RETRY_STATUS, FalHttp, Gone, RetryPolicy, Where
 from .fal_upload import Uploads
 from .fal_wait import Flight, PollSchedule, Waiter, said
@@ -67,7 +68,7 @@ class FalBackend:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         cancel_wait: float = CANCEL_SECONDS,
-        max_in_flight: int = 16,
+        max_in_flight: int = MAX_IN_FLIGHT,
         stream: bool = True,
     ):
         if not key:
@@ -82,7 +83,7 @@ class FalBackend:
         self.cancel_wait = cancel_wait  # how long Ctrl-C follows a cancel fal has not settled
 
     @classmethod
-    def from_env(cls, cache_dir: Path, *, max_in_flight: int = 16) -> FalBackend:
+    def from_env(cls, cache_dir: Path, *, max_in_flight: int = MAX_IN_FLIGHT) -> FalBackend:
         """The backend configured by the environment; a missing key is an AuthError."""
         env = os.environ
         key = env.get("FAL_KEY") or ""
@@ -104,7 +105,7 @@ class FalBackend:
         return f"FalBackend(queue_url={self.http.queue_url!r}, journal={str(self.journal.root)!r})"
 
     async def release(self, key: str, output: str) -> None:
-        self.journal.settle(key, output)
+        await off_loop(self.journal.settle, key, output)
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -249,6 +250,8 @@ class FalBackend:
             self.http.queue_url,
         )
         try:
+            # On the loop, not in a thread: no other call can happen between fal's answer and
+            # this write, so no kill timed by another job's call can land in between.
             self.journal.record(entry)
         except OSError as exc:
             raise self.http.fail(
