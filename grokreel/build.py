@@ -311,7 +311,7 @@ def _open_remote(storyboard: Path, url: str | None, offline: bool) -> Remote | N
 
 
 def configured_in_flight(storyboard: Path) -> int:
-    """``[fal] max_in_flight`` of the nearest grokreel.toml, else the default (16).
+    """``[fal] max_in_flight`` of the nearest grokreel.toml, else the default (MAX_IN_FLIGHT, 32).
 
     The one place this setting is read; a bad value is a PlanError naming the file."""
     config = load_config(storyboard)

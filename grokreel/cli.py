@@ -141,7 +141,7 @@ def plan(
     "--max-in-flight",
     type=click.IntRange(1, 256),
     help="How many paid API jobs may be in flight at once "
-    "[default: grokreel.toml's [fal] max_in_flight, else 16].",
+    "[default: grokreel.toml's [fal] max_in_flight, else 32].",
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write the film.")
 @click.option("-n", "--dry-run", is_flag=True, help="Show the plan; render nothing.")

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from ..errors import PlanError
-from .base import Backend, MediaInput, Progress, RenderRequest, RenderResult
+from .base import MAX_IN_FLIGHT, Backend, MediaInput, Progress, RenderRequest, RenderResult
 
 __all__ = [
     "Backend",
@@ -36,7 +36,7 @@ def default_backend() -> str:
     return "fal" if keyed and "fal" in available() else "animatic"
 
 
-def make_backend(name: str, cache_dir: Path, *, max_in_flight: int = 16) -> Backend:
+def make_backend(name: str, cache_dir: Path, *, max_in_flight: int = MAX_IN_FLIGHT) -> Backend:
     """The backend called ``name``; it may keep journals and upload records in ``cache_dir``;
     a remote one sizes its connection pools for ``max_in_flight`` jobs at once."""
     if name == "animatic":

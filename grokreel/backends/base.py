@@ -12,9 +12,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["Backend", "MediaInput", "Progress", "RenderRequest", "RenderResult"]
+__all__ = [
+    "MAX_IN_FLIGHT",
+    "Backend",
+    "MediaInput",
+    "Progress",
+    "RenderRequest",
+    "RenderResult",
+]
 
 Progress = Callable[[str], None]
+# Paid jobs in flight at once by default: each only waits on the API (no CPU), and fal queues what
+# it cannot run yet without rejecting it, so a 30-shot board has every ready job in flight.
+MAX_IN_FLIGHT = 32
 
 
 @dataclass(frozen=True)

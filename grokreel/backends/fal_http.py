@@ -30,6 +30,7 @@ import stamina
 
 from ..errors import AuthError, BackendError, ShotRejected
 from ..fetch import MediaHosts, OffList, Refused, TransientFetch, retry_after, stream
+from .base import MAX_IN_FLIGHT
 
 __all__ = [
     "Door",
@@ -157,7 +158,7 @@ class FalHttp:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         hosts: MediaHosts | None = None,
-        max_in_flight: int = 16,
+        max_in_flight: int = MAX_IN_FLIGHT,
     ):
         self._key = Secret(key)
         self.queue_url, self.rest_url = queue_url.rstrip("/"), rest_url.rstrip("/")
