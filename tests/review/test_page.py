@@ -107,3 +107,27 @@ def test_page_in_chromium(built, load_page):
     assert checks["scripts"] == 0 and SCRIPT_PROMPT in checks["prompts"]
     assert all(not src.startswith(("/", "http", "file:")) for src in checks["sources"])
     assert "Review <b>test</b>" in checks["headings"]
+
+
+def test_a_no_op_build_leaves_the_page_and_a_change_rewrites_it(tmp_path):
+    """The page is rewritten only when something it shows may differ: a no-op rebuild of a big
+    board must not pay for a page, while a new title (which changes no job) must still show."""
+    path = tmp_path / "film.yaml"
+    path.write_text("title: First\nshots:\n  a: {prompt: a quiet sea, duration: 1}\n")
+
+    def build_and_review() -> tuple[str, int]:
+        project = open_project(path, backend="animatic")
+        before = project.status()
+        result = project.build()
+        assert result.ok
+        page = write_review(project, before, result.outcomes)
+        return page.read_text(), page.stat().st_mtime_ns
+
+    first, _ = build_and_review()
+    again, stamp = build_and_review()  # statuses change (rendered → cached): rewritten
+    assert "rendered in this build" in first and "rendered in this build" not in again
+    same, same_stamp = build_and_review()
+    assert (same, same_stamp) == (again, stamp)
+    path.write_text(path.read_text().replace("First", "Second <i>cut</i>"))
+    changed, _ = build_and_review()
+    assert "Second &lt;i&gt;cut&lt;/i&gt;" in changed and "First" not in changed
