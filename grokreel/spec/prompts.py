@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+if TYPE_CHECKING:
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 __all__ = ["PromptError", "compile_references", "render_prompt"]
 
@@ -29,8 +29,12 @@ class PromptError(ValueError):
 
 @lru_cache(maxsize=1)
 def _environment() -> ImmutableSandboxedEnvironment:
+    """Jinja2's sandbox, imported only for a prompt that has template syntax."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
     return ImmutableSandboxedEnvironment(
-        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
     )
 
 
@@ -38,6 +42,8 @@ def render_prompt(template: str, variables: Mapping[str, Any]) -> str:
     """Render ``template``; a syntax error or an undefined name raises PromptError."""
     if "{" not in template:
         return template.strip()
+    import jinja2
+
     try:
         return _environment().from_string(template).render(**variables).strip()
     except jinja2.exceptions.SecurityError as exc:
