@@ -183,8 +183,11 @@ class Queue:
                 raise _JobFailed({"code": 500, "message": message, "type": "generation_error"})
         if any(needle in prompt for needle in self.faults.refuse_prompts):
             raise _JobFailed(_policy_violation(prompt))
-        if self.faults.stock_video:
-            return self._stock(job, Path(self.faults.stock_video))
+        stock = self.faults.stock_video
+        if isinstance(stock, dict):  # a real render has the resolution asked for
+            stock = stock.get(str(job.input.get("resolution", "720p")))
+        if stock:
+            return self._stock(job, Path(stock))
         request = self._request(job)
         workdir = self.scratch / job.request_id
         workdir.mkdir(parents=True, exist_ok=True)

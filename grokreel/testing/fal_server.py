@@ -78,7 +78,8 @@ class Faults:
     stream: str = "ok"  # the status stream: "ok", "refuse" (HTTP 405) or "drop" (closed after
     #                     its first event), as a proxy that buffers or cuts long answers would
     keepalive: float = 15.0  # seconds between the stream's comment keep-alives
-    stock_video: Path | None = None  # every job's video is this clip, made unique per request
+    # every job's video is this clip (or the clip of the job's resolution), unique per request
+    stock_video: Path | dict[str, Path] | None = None
     #                                   (a load test's server: no drawing on this machine's CPU)
     seed: int = 0
 
