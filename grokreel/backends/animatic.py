@@ -15,7 +15,13 @@ from ..errors import BackendError, MediaError
 from ..plan import film_size, nearest_aspect
 from .base import MediaInput, Progress, RenderRequest, RenderResult
 
-__all__ = ["AnimaticBackend"]
+__all__ = ["ANIMATIC_ENGINE", "AnimaticBackend"]
+
+# The version of the animatic's pictures and sound (grokreel/media: animatic, drawing, looks,
+# encode, typeset). It is in the key of every job this backend renders (keys.job_key), so cached
+# drafts are redrawn when it changes: bump it with any change there that alters a draft's pixels
+# or samples. Paid backends' keys never hold it: a new key there is a new bill.
+ANIMATIC_ENGINE = "animatic-1"
 
 
 class AnimaticBackend:

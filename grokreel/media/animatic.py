@@ -11,7 +11,9 @@ zooms) and pasting small precomputed patches (card, caption, time code) on top.
 
 One encoder, ``encode.encode``, writes every kind: H.264 (x264 ultrafast, 2 threads) + AAC stereo
 48 kHz, 24 fps constant frame rate, atomically. Colours, motion and the tone are seeded by
-sha256(seed, prompt), so the same arguments always give byte-identical files.
+sha256(seed, prompt), so the same arguments always give byte-identical files. A change here (or in
+``drawing``, ``looks``, ``encode``) that alters a draft's picture or sound must bump
+``ANIMATIC_ENGINE`` in ``backends/animatic.py``, or cached drafts keep the old one.
 """
 
 from __future__ import annotations
