@@ -3,8 +3,9 @@
 A key holds the key-schema version, the backend (for rendered jobs), the endpoint, the normalized
 request with every media reference replaced by the content hash it points at, and the take. Names,
 notes, titles and the cut's order are not in a shot's key. A draft of the animatic backend also
-holds the animatic's version (``ANIMATIC_ENGINE``), since our own code draws it; a paid render's key
-holds nothing of ours, so no change here can make a user pay for a clip again.
+holds the animatic's version (``ANIMATIC_ENGINE``) and the storyboard's font, since our own code
+draws it in that font; a paid render's key holds nothing of ours, so no change here can make a user
+pay for a clip again.
 """
 
 from __future__ import annotations
@@ -63,8 +64,10 @@ def job_key(job: Job, backend: str, resolve: Callable[[str], str], engine: str =
     }
     if job.endpoint:  # rendered by a backend: the backend and endpoint decide the output
         payload |= {"backend": backend, "endpoint": job.endpoint_id, "take": job.take}
-        if backend == animatic.AnimaticBackend.name:  # drawn by our code: its version decides too
+        if backend == animatic.AnimaticBackend.name:  # drawn by our code, in the storyboard's font
             engine = animatic.ANIMATIC_ENGINE
+            if job.font:
+                payload["font"] = resolve(job.font)
     if engine:
         payload["engine"] = engine
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -64,8 +65,17 @@ def shots(runner: Runner) -> list[Job]:
 
 @pytest.mark.parametrize(("job", "key"), PAID, ids=["text", "image"])
 def test_paid_keys_are_pinned(job: Job, key: str):
-    """A fal job's key is what it always was, byte for byte."""
+    """A fal job's key is what it always was, byte for byte, whatever font the storyboard sets."""
     assert job_key(job, "fal", fixed) == key
+    assert job_key(replace(job, font="file:/x/own.ttf"), "fal", fixed) == key
+
+
+def test_a_drafts_key_holds_its_fonts_content():
+    """On the animatic, setting a font, or changing the font file's bytes, re-keys the draft."""
+    job = PAID[0][0]
+    own = replace(job, font="file:/x/own.ttf")
+    other = job_key(own, "animatic", lambda ref: "sha256:" + "2" * 64)
+    assert len({job_key(job, "animatic", fixed), job_key(own, "animatic", fixed), other}) == 3
 
 
 def test_runner_keys_a_paid_job_with_nothing_of_ours(runners: dict[str, Runner]):
