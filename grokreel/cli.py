@@ -399,7 +399,8 @@ def gc(
     in_remote: bool,
     cache_dir: Path | None,
 ) -> None:
-    """List (or --remove) cached objects that no storyboard or lock file beside FILES uses."""
+    """List (or --remove) cached objects that no storyboard or lock file beside FILES uses, and
+    the review page's thumbnails of clips no longer cached."""
     import os
 
     from .cache import gc as collect
@@ -412,10 +413,12 @@ def gc(
     store = Store(cache_dir or Path(os.environ.get("GROKREEL_CACHE_DIR") or default))
     keep = collect.referenced(store, boards, locks)
     shared = _gc_remote(files[0]) if in_remote else None
+    thumbs: list[collect.Garbage] = []  # the remote cache holds no thumbnails
     if shared is not None:
         garbage = collect.find_remote_garbage(shared, keep, older_than)
     else:
         garbage = collect.find_garbage(store, keep, older_than)
+        thumbs = collect.find_thumbnails(store, garbage)
     for item in garbage:
         click.echo(collect.summary_line(item))
     total = sum(g.size for g in garbage) / 1e6
@@ -423,8 +426,12 @@ def gc(
         collect.remove_remote_garbage(shared, garbage)
     elif remove:
         collect.remove_garbage(store, garbage)
+        collect.remove_thumbnails(thumbs)
     verb = "removed" if remove else "collectable (use --remove)"
     click.echo(f"{len(garbage)} object(s), {total:.2f} MB {verb}", err=True)
+    if thumbs:
+        freed = sum(t.size for t in thumbs) / 1e6
+        click.echo(f"{len(thumbs)} thumbnail(s) of uncached clips, {freed:.2f} MB {verb}", err=True)
 
 
 def _gc_remote(file: Path) -> Any:

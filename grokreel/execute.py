@@ -376,6 +376,7 @@ class Runner:
             key,
             job.take,
             variation,
+            Path(job.font[5:]) if job.font else None,
         )
         result = await self.backend.render(
             request, workdir, lambda state: self.listener((job, state))

@@ -29,7 +29,8 @@ class Job:
     """One node of the build: a request to a backend, a frame grab, or the cut.
 
     ``request`` is the normalized API input; its media fields hold references: ``job:ID`` (an
-    upstream output), ``file:PATH`` (a local file) or a URL.
+    upstream output), ``file:PATH`` (a local file) or a URL. ``font`` (``file:PATH``, a rendered
+    job's) is the storyboard's own font: the animatic draws its text with it; no API ever sees it.
     """
 
     id: str
@@ -40,6 +41,7 @@ class Job:
     take: int = 1
     duration: float | None = None
     deps: tuple[str, ...] = ()
+    font: str | None = None
 
     @property
     def endpoint_id(self) -> str | None:

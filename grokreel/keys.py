@@ -2,7 +2,10 @@
 
 A key holds the key-schema version, the backend (for rendered jobs), the endpoint, the normalized
 request with every media reference replaced by the content hash it points at, and the take. Names,
-notes, titles and the cut's order are not in a shot's key.
+notes, titles and the cut's order are not in a shot's key. A draft of the animatic backend also
+holds the animatic's version (``ANIMATIC_ENGINE``) and the storyboard's font, since our own code
+draws it in that font; a paid render's key holds nothing of ours, so no change here can make a user
+pay for a clip again.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .backends import animatic
 from .cache.store import canonical_json, sha256_file
 from .plan import Job
 
@@ -48,7 +52,11 @@ def resolve_refs(value: Any, resolve: Callable[[str], str]) -> Any:
 
 
 def job_key(job: Job, backend: str, resolve: Callable[[str], str], engine: str = "") -> str:
-    """The job's cache key; ``resolve`` maps a reference to ``sha256:…`` of its content."""
+    """The job's cache key; ``resolve`` maps a reference to ``sha256:…`` of its content.
+
+    ``engine`` names the local code that makes a local job's output (frames, normalizing, the
+    cut); a job rendered on the animatic backend gets the animatic's own here, so the build, its
+    status and the review page always agree on a draft's key."""
     payload: dict[str, Any] = {
         "schema": KEY_SCHEMA,
         "kind": job.kind,
@@ -56,6 +64,10 @@ def job_key(job: Job, backend: str, resolve: Callable[[str], str], engine: str =
     }
     if job.endpoint:  # rendered by a backend: the backend and endpoint decide the output
         payload |= {"backend": backend, "endpoint": job.endpoint_id, "take": job.take}
+        if backend == animatic.AnimaticBackend.name:  # drawn by our code, in the storyboard's font
+            engine = animatic.ANIMATIC_ENGINE
+            if job.font:
+                payload["font"] = resolve(job.font)
     if engine:
         payload["engine"] = engine
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()

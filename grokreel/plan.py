@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +158,7 @@ class _Compiler:
         self.graph: nx.DiGraph = nx.DiGraph()
         self.final: dict[str, str] = {}
         self.durations: dict[str, float | None] = {}  # job id → expected output seconds
+        self.font: str | None = None  # file:PATH of the storyboard's own font, once checked
 
     # -- reporting -------------------------------------------------------------------------------
     def error(self, loc: Loc, message: str, hint: str = "", *, key: bool = False) -> None:
@@ -175,11 +176,11 @@ class _Compiler:
         self._check_assets()
         order = self._shot_order()
         if order is not None:
+            self.font = font_ref(self)
             for name in order:
                 self._compile_shot(name, self.board.shots[name])
-            font = font_ref(self)
-            CutCompiler(self, font).compile()
-            check_glyphs(self, font)
+            CutCompiler(self, self.font).compile()
+            check_glyphs(self, self.font)
         self.problems += price_problems(self.src, self.board.prices, self.config)
         if any(d.severity == "error" for d in self.problems):
             raise StoryboardError(_sorted(self.problems, self.src))
@@ -317,7 +318,8 @@ class _Compiler:
             return
         duration = self._expected_duration(loc, endpoint, normalized, source_seconds)
         job_kind: Any = {"edit-video": "edit", "extend-video": "extend"}.get(endpoint, "generate")
-        self.add(Job(name, job_kind, name, endpoint, normalized, shot.take, duration, tuple(deps)))
+        job = Job(name, job_kind, name, endpoint, normalized, shot.take, duration, tuple(deps))
+        self.add(replace(job, font=self.font))  # a draft's text is drawn in it
         self.final[name] = name
         if shot.edit is not None:
             self._post_edit(name, shot, duration)
@@ -436,7 +438,8 @@ class _Compiler:
             return
         duration = self._expected_duration(loc, "edit-video", normalized, source_seconds)
         job_id = f"{name}.edit"
-        self.add(Job(job_id, "edit", name, "edit-video", normalized, shot.take, duration, (name,)))
+        job = Job(job_id, "edit", name, "edit-video", normalized, shot.take, duration, (name,))
+        self.add(replace(job, font=self.font))
         self.final[name] = job_id
 
     # -- media references ------------------------------------------------------------------------

@@ -27,8 +27,8 @@ def board(title: str, prompt: str = "a knight", output: str = "{}") -> str:
     """
 
 
-def keys(path: Path) -> dict[str, str]:
-    """Every job's cache key, as a build would compute it for the animatic."""
+def keys(path: Path, backend: str = "animatic") -> dict[str, str]:
+    """Every job's cache key, as a build on ``backend`` would compute it."""
     plan, hashes = compile_file(path), FileHashes()
     resolved: dict[str, str] = {}
 
@@ -36,7 +36,7 @@ def keys(path: Path) -> dict[str, str]:
         return f"sha256:{hashes(Path(ref[5:]))}" if ref.startswith("file:") else resolved[ref[4:]]
 
     for job in plan.jobs():
-        resolved[job.id] = job_key(job, "animatic", content, "")
+        resolved[job.id] = job_key(job, backend, content, "")
     return resolved
 
 
@@ -74,12 +74,16 @@ def test_drawable_text_is_not_warned_about(write_board):
 
 
 def test_font_is_in_the_keys_of_the_clips_it_draws_on_only(write_board, board_dir):
-    """Setting `output.font` re-keys the title and captioned clips, not the rendered shot."""
+    """Setting `output.font` re-keys the title and captioned clips, and the animatic's draft of
+    the shot (its prompt card is drawn in the font), never the paid shot on fal."""
     copy_dejavu(board_dir / "title.ttf")
-    plain = keys(write_board(board("Chapter")))
-    own = keys(write_board(board("Chapter", output="{font: title.ttf}")))
-    assert plain["a"] == own["a"]
-    assert plain["cut:1:title"] != own["cut:1:title"] and plain["cut:2:a"] != own["cut:2:a"]
+    plain, own = board("Chapter"), board("Chapter", output="{font: title.ttf}")
+    paid = [keys(write_board(text), "fal")["a"] for text in (plain, own)]
+    assert paid[0] == paid[1]
+    plain_keys, own_keys = keys(write_board(plain)), keys(write_board(own))
+    assert plain_keys["a"] != own_keys["a"]
+    assert plain_keys["cut:1:title"] != own_keys["cut:1:title"]
+    assert plain_keys["cut:2:a"] != own_keys["cut:2:a"]
 
 
 def test_font_that_is_not_a_font_file_is_an_error(write_board, board_dir):

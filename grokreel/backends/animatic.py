@@ -15,7 +15,13 @@ from ..errors import BackendError, MediaError
 from ..plan import film_size, nearest_aspect
 from .base import MediaInput, Progress, RenderRequest, RenderResult
 
-__all__ = ["AnimaticBackend"]
+__all__ = ["ANIMATIC_ENGINE", "AnimaticBackend"]
+
+# The version of the animatic's pictures and sound (grokreel/media: animatic, drawing, looks,
+# encode, typeset). It is in the key of every job this backend renders (keys.job_key), so cached
+# drafts are redrawn when it changes: bump it with any change there that alters a draft's pixels
+# or samples. Paid backends' keys never hold it: a new key there is a new bill.
+ANIMATIC_ENGINE = "animatic-2"  # 2: text in the storyboard's font; labels through the font chain
 
 
 class AnimaticBackend:
@@ -69,7 +75,7 @@ def _render(request: RenderRequest, dest: Path) -> None:
 
     data: dict[str, Any] = request.input
     seed = f"{request.key}/{request.variation}" if request.variation else request.key
-    prompt = data["prompt"]
+    prompt, font = data["prompt"], request.font
     if request.endpoint in ("edit-video", "extend-video"):
         source = _media(request, data["video_url"]).path
         if request.endpoint == "extend-video":
@@ -80,6 +86,7 @@ def _render(request: RenderRequest, dest: Path) -> None:
                 duration=data["duration"],
                 seed=seed,
                 chained=_chained(data["video_url"]),
+                font=font,
             )
             return
         info = probe(source)
@@ -94,10 +101,16 @@ def _render(request: RenderRequest, dest: Path) -> None:
             height=height,
             max_duration=api.EDIT_MAX_SOURCE_SECONDS,
             seed=seed,
+            font=font,
         )
         return
     aspect = data["aspect_ratio"]
-    common: dict[str, Any] = {"prompt": prompt, "duration": data["duration"], "seed": seed}
+    common: dict[str, Any] = {
+        "prompt": prompt,
+        "duration": data["duration"],
+        "seed": seed,
+        "font": font,
+    }
     if request.endpoint == "image-to-video":
         image = _media(request, data["image_url"]).path
         if aspect == "auto":

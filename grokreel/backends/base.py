@@ -50,6 +50,7 @@ class RenderRequest:
     key: str
     take: int = 1
     variation: int = 0  # > 0 for a forced re-render: ask for a new variation of the same request
+    font: Path | None = None  # the storyboard's own font: the animatic draws in it; never sent
 
 
 @dataclass

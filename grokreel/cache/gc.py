@@ -2,9 +2,9 @@
 
 A cache is often shared by the storyboards of one folder, so naming one storyboard protects every
 storyboard beside it (each ``*.yaml``/``*.yml`` there that compiles) and every lock file there, on
-either backend. Only ``objects/`` and the action records pointing at collected objects are touched;
-the in-flight journal and upload records are never collected (a journaled request may still deliver
-a paid clip).
+either backend. Only ``objects/``, the action records pointing at collected objects and the review
+page's thumbnails (``thumbs/``) of clips no longer in ``objects/`` are touched; the in-flight
+journal and upload records are never collected (a journaled request may still deliver a paid clip).
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ __all__ = [
     "Garbage",
     "find_garbage",
     "find_remote_garbage",
+    "find_thumbnails",
     "referenced",
     "remove_garbage",
     "remove_remote_garbage",
+    "remove_thumbnails",
     "siblings",
     "summary_line",
 ]
@@ -123,6 +125,28 @@ def remove_garbage(store: Store, garbage: list[Garbage]) -> None:
         if record is not None and record.get("output") in gone:
             record_path.unlink(missing_ok=True)
     for item in garbage:
+        item.path.unlink(missing_ok=True)
+
+
+def find_thumbnails(store: Store, garbage: list[Garbage]) -> list[Garbage]:
+    """Review-page thumbnails of clips gone from the store, or going with ``garbage``: no page can
+    show them again (a clip made again is thumbnailed again), so they go whatever their age."""
+    from ..review.thumbs import cached_thumbnails
+
+    now, going = time.time(), {g.path.name for g in garbage}
+    found = []
+    for path, clip in cached_thumbnails(store):
+        if clip in going or not store.blob_path(clip).is_file():
+            stat = path.stat()
+            age = (now - stat.st_mtime) / 86400
+            found.append(Garbage(path, stat.st_size, age, f"thumbnail of clip {clip[:12]}"))
+    return found
+
+
+def remove_thumbnails(thumbs: list[Garbage]) -> None:
+    """Delete them, after ``remove_garbage``: thumbnails a crash in between leaves behind show
+    clips that are gone, so the next `gc` finds them."""
+    for item in thumbs:
         item.path.unlink(missing_ok=True)
 
 

@@ -11,7 +11,9 @@ zooms) and pasting small precomputed patches (card, caption, time code) on top.
 
 One encoder, ``encode.encode``, writes every kind: H.264 (x264 ultrafast, 2 threads) + AAC stereo
 48 kHz, 24 fps constant frame rate, atomically. Colours, motion and the tone are seeded by
-sha256(seed, prompt), so the same arguments always give byte-identical files.
+sha256(seed, prompt), so the same arguments always give byte-identical files. A change here (or in
+``drawing``, ``looks``, ``encode``) that alters a draft's picture or sound must bump
+``ANIMATIC_ENGINE`` in ``backends/animatic.py``, or cached drafts keep the old one.
 """
 
 from __future__ import annotations
@@ -70,13 +72,22 @@ _PUSH = 1.1  # an image shot's push: the window keeps 1/1.1 of the picture, near
 
 
 def render_text(
-    dest: Path, *, prompt: str, width: int, height: int, duration: float, seed: str
+    dest: Path,
+    *,
+    prompt: str,
+    width: int,
+    height: int,
+    duration: float,
+    seed: str,
+    font: Path | None = None,
 ) -> None:
-    """A title card with the prompt over a seeded colour field panning corner to corner."""
+    """A title card with the prompt over a seeded colour field panning corner to corner.
+
+    ``font`` (every kind's): the storyboard's own, leading the chain its text is drawn with."""
     check_size(width, height)
     rng = _rng(seed, prompt)
     canvas = yuv(backdrop(rng, even(width * 1.5), even(height * 1.5)))
-    title = card(prompt, width, height, colour(rng))
+    title = card(prompt, width, height, colour(rng), font)
     _shot(dest, canvas, _Move.across(rng, (1.0, 1.0)), title, width, height, duration, rng)
 
 
@@ -90,6 +101,7 @@ def render_image(
     duration: float,
     seed: str,
     chained: bool = False,
+    font: Path | None = None,
 ) -> None:
     """A gentle push in or pull out over the whole of ``image`` (never cropped): the window
     always holds the middle 86% of the picture. ``chained``: the image is a frame of another
@@ -97,13 +109,13 @@ def render_image(
     check_size(width, height)
     picture, rng = load_image(image), _rng(seed, prompt)
     if chained:
-        top, bottom = clear_band(picture.width, picture.height)
+        top, bottom = clear_band(picture.width, picture.height, font)
         picture = picture.crop((0, top, picture.width, bottom))
     canvas = yuv(framed(picture, width, height))
     x, y = 0.25 + 0.5 * rng.random(2)
     push = _Move(start=(0.5, 0.5, 1.0), end=(x, y, _PUSH))
     move = push if rng.random() < 0.5 else _Move(push.end, push.start)
-    _shot(dest, canvas, move, caption(prompt, width, height), width, height, duration, rng)
+    _shot(dest, canvas, move, caption(prompt, width, height, font), width, height, duration, rng)
 
 
 def render_references(
@@ -115,6 +127,7 @@ def render_references(
     height: int,
     duration: float,
     seed: str,
+    font: Path | None = None,
 ) -> None:
     """The reference images in a row or grid, labelled @Image1..N, drifting slowly."""
     check_size(width, height)
@@ -122,9 +135,9 @@ def render_references(
         raise MediaError(f"{dest}: a reference shot needs at least one image")
     pictures, rng = [load_image(path) for path in images], _rng(seed, prompt)
     field = backdrop(rng, even(width * 1.1), even(height * 1.1))
-    canvas = yuv(board(pictures, field, width, height))
+    canvas = yuv(board(pictures, field, width, height, font))
     move = _Move.across(rng, (1.0, 1.0), reach=0.8)  # stays inside the board's margins
-    _shot(dest, canvas, move, caption(prompt, width, height), width, height, duration, rng)
+    _shot(dest, canvas, move, caption(prompt, width, height, font), width, height, duration, rng)
 
 
 def render_edit(
@@ -136,6 +149,7 @@ def render_edit(
     height: int,
     max_duration: float,
     seed: str,
+    font: Path | None = None,
 ) -> None:
     """The source cut to ``max_duration`` under the look its words ask for, with an EDIT banner.
 
@@ -143,7 +157,7 @@ def render_edit(
     check_size(width, height)
     info, rng = probe(source), _rng(seed, prompt)
     count = frame_count(min(info.video_duration, max_duration))
-    chosen, banner = look(prompt, rng), caption(f"EDIT: {prompt}", width, height)
+    chosen, banner = look(prompt, rng), caption(f"EDIT: {prompt}", width, height, font)
     frames = (
         _finish(apply(frame, chosen), [banner], i, count)
         for i, frame in enumerate(source_frames(source, count, width, height))
@@ -153,7 +167,14 @@ def render_edit(
 
 
 def render_extend(
-    dest: Path, *, prompt: str, source: Path, duration: float, seed: str, chained: bool = False
+    dest: Path,
+    *,
+    prompt: str,
+    source: Path,
+    duration: float,
+    seed: str,
+    chained: bool = False,
+    font: Path | None = None,
 ) -> None:
     """The whole source, then ``duration`` s pushing in on its last frame, captioned EXTEND.
 
@@ -164,8 +185,8 @@ def render_extend(
     width, height = info.width, info.height
     check_size(width, height)
     head, tail = frame_count(info.video_duration), frame_count(duration)
-    banner = caption(f"EXTEND: {prompt}", width, height)
-    band = clear_band(width, height) if chained else (0, height)
+    banner = caption(f"EXTEND: {prompt}", width, height, font)
+    band = clear_band(width, height, font) if chained else (0, height)
     frames = _then_push(source_frames(source, head, width, height), rng, band, banner, tail)
     if info.has_audio:
         audio = np.concatenate([read_audio(source, head), _tone(rng, tail)], axis=1)

@@ -1,10 +1,12 @@
 """The animatic's pictures: backdrops, reference boards, text cards, captions and the time code.
 
 This is the only animatic module that draws. Each picture is drawn once with Pillow and converted
-once to YUV (``encode.yuv``), so the per-frame work elsewhere is slicing and pasting. Text uses
-Pillow's bundled font, and for characters it lacks (any non-Latin script) the first installed font
-that has them (``typeset``); colours come from the caller's seeded generator, so the same
-arguments always draw the same pixels.
+once to YUV (``encode.yuv``), so the per-frame work elsewhere is slicing and pasting. Text (the
+prompt, captions, labels) uses the font chain titles and captions use (``typeset``): the
+storyboard's own font when it names one, passed down by the caller, then Pillow's bundled font,
+then the first installed font that has a character; only the time code is always Pillow's.
+Colours come from the caller's seeded generator, so the same arguments always draw the same
+pixels.
 """
 
 from __future__ import annotations
@@ -63,7 +65,13 @@ def backdrop(rng: np.random.Generator, width: int, height: int) -> Image.Image:
     return picture.resize((width, height), Image.Resampling.BILINEAR)
 
 
-def board(pictures: list[Image.Image], canvas: Image.Image, width: int, height: int) -> Image.Image:
+def board(
+    pictures: list[Image.Image],
+    canvas: Image.Image,
+    width: int,
+    height: int,
+    font: Path | None = None,
+) -> Image.Image:
     """Reference images in a grid (more columns for wider frames) labelled @ImageN, on the
     frame-sized middle of ``canvas``, clear of the time code and the caption strip."""
     n = len(pictures)
@@ -71,15 +79,17 @@ def board(pictures: list[Image.Image], canvas: Image.Image, width: int, height: 
     rows = math.ceil(n / cols)
     left, top = (canvas.width - width) // 2 + width // 25, (canvas.height - height) // 2
     cell_w, cell_h = (width - 2 * (width // 25)) // cols, (height * 7 // 10) // rows
-    font, draw = _font(max(12, height // 30)), ImageDraw.Draw(canvas)
+    face, draw = typeface(max(12, height // 30), font), ImageDraw.Draw(canvas)
     for k, picture in enumerate(pictures):
         fitted = ImageOps.contain(picture, (max(1, cell_w - 12), max(1, cell_h - 12)))
         x = left + (k % cols) * cell_w + (cell_w - fitted.width) // 2
         y = top + height // 10 + (k // cols) * cell_h + (cell_h - fitted.height) // 2
         canvas.paste(fitted, (x, y))
-        box = draw.textbbox((x + 4, y + 4), f"@Image{k + 1}", font=font)
-        draw.rectangle((box[0] - 4, box[1] - 3, box[2] + 4, box[3] + 3), fill=(16, 16, 16))
-        draw.text((x + 4, y + 4), f"@Image{k + 1}", font=font, fill=(255, 255, 255))
+        label = f"@Image{k + 1}"
+        ink = face.bbox(label)  # drawn at (x + 4, y + 4) on a box 4 px past it (3 px up and down)
+        box = (x + ink[0], y + ink[1] + 1, x + ink[2] + 8, y + ink[3] + 7)
+        draw.rectangle(box, fill=(16, 16, 16))
+        face.draw(draw, (x + 4, y + 4), label, fill=(255, 255, 255))
     return canvas
 
 
@@ -93,13 +103,15 @@ def framed(picture: Image.Image, width: int, height: int) -> Image.Image:
     return canvas
 
 
-def clear_band(width: int, height: int) -> tuple[int, int]:
+def clear_band(width: int, height: int, font: Path | None = None) -> tuple[int, int]:
     """Rows (top, bottom) of a frame that the time code above and a two-line caption strip
-    below never cover: what a chained shot may reuse of an animatic frame."""
+    below never cover: what a chained shot may reuse of an animatic frame. ``font``: the one its
+    caption was drawn in (the storyboard's, so the same for every shot)."""
     size = max(11, height // 32)
     top = even(size / 2) + even(typeface(size).line_height() + size // 3)
     strip = max(12, height // 28)
-    bottom = height - min(even(typeface(strip).line_height() * 2 + strip // 2), even(height / 3))
+    lines = typeface(strip, font).line_height() * 2 + strip // 2
+    bottom = height - min(even(lines), even(height / 3))
     return even(top), even(bottom, 0)
 
 
@@ -121,12 +133,14 @@ def _font(size: int) -> _Font:
     return ImageFont.load_default(size=size)
 
 
-def _fit(text: str, size: int, width: int, max_lines: int) -> tuple[Typeface, list[str]]:
+def _fit(
+    text: str, size: int, width: int, max_lines: int, font: Path | None
+) -> tuple[Typeface, list[str]]:
     """The largest type (down to half ``size``) that fits ``text`` in ``max_lines`` lines of
     ``width`` pixels, else the smallest with the rest cut to "...". Wraps by the text's own
     average glyph width: close enough for a caption, and no per-word measuring."""
     for step in range(size, max(11, size // 2) - 1, -1):
-        face = typeface(step)
+        face = typeface(step, font)
         chars = max(4, int(0.95 * width * len(text) / max(1.0, face.length(text))))
         lines = textwrap.wrap(text, chars) or [""]
         if len(lines) <= max_lines:
@@ -157,21 +171,21 @@ def _text_box(
     return box
 
 
-def card(prompt: str, width: int, height: int, accent: _RGB) -> Overlay:
+def card(prompt: str, width: int, height: int, accent: _RGB, font: Path | None = None) -> Overlay:
     """The prompt wrapped on an opaque card in the middle of the frame (overlay, x, y)."""
     card_w, pad = even(width * 0.72), max(8, width // 40)
-    font, lines = _fit(prompt, max(12, height // 16), card_w - 2 * pad, 6)
-    card_h = min(even(font.line_height() * len(lines) + 2 * pad), even(height * 0.8))
-    picture = _text_box(lines, font, (card_w, card_h), fill=(18, 18, 24), border=accent)
+    face, lines = _fit(prompt, max(12, height // 16), card_w - 2 * pad, 6, font)
+    card_h = min(even(face.line_height() * len(lines) + 2 * pad), even(height * 0.8))
+    picture = _text_box(lines, face, (card_w, card_h), fill=(18, 18, 24), border=accent)
     return yuv(picture), even((width - card_w) / 2, 0), even((height - card_h) / 2, 0)
 
 
-def caption(text: str, width: int, height: int) -> Overlay:
+def caption(text: str, width: int, height: int, font: Path | None = None) -> Overlay:
     """A full-width strip of up to two lines at the bottom of the frame (overlay, x, y)."""
     size = max(12, height // 28)
-    font, lines = _fit(text, size, width - size, 2)
-    strip_h = min(even(font.line_height() * len(lines) + size // 2), even(height / 3))
-    picture = _text_box(lines, font, (width, strip_h), fill=(12, 12, 12))
+    face, lines = _fit(text, size, width - size, 2, font)
+    strip_h = min(even(face.line_height() * len(lines) + size // 2), even(height / 3))
+    picture = _text_box(lines, face, (width, strip_h), fill=(12, 12, 12))
     return yuv(picture), 0, height - strip_h
 
 

@@ -2,13 +2,15 @@
 
 They sit in the cache folder under ``thumbs/``, named by the clip's content hash and this module's
 format version (``THUMB_FORMAT``): a clip is never thumbnailed twice, a changed format makes new
-ones. They are derived data outside the object store, so `gc` neither lists nor needs them.
+ones. They are derived data outside the object store: `gc` removes those whose clip is gone.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,10 +19,11 @@ from ..errors import MediaError
 if TYPE_CHECKING:
     from ..cache.store import Store
 
-__all__ = ["FRAMES", "THUMB_FORMAT", "thumbnails"]
+__all__ = ["FRAMES", "THUMB_FORMAT", "cached_thumbnails", "thumbnails"]
 
 FRAMES = ("first", "middle", "last")
 THUMB_FORMAT = {"version": 1, "width": 320, "quality": 80}
+_NAME = re.compile(r"([0-9a-f]{64})-[a-z]+-v\d+w\d+\.jpg")  # {clip sha}-{frame}-{tag}.jpg
 
 
 def thumbnails(store: Store, clip_sha: str) -> dict[str, Path]:
@@ -49,6 +52,14 @@ def thumbnails(store: Store, clip_sha: str) -> dict[str, Path]:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return paths
+
+
+def cached_thumbnails(store: Store) -> Iterator[tuple[Path, str]]:
+    """Every thumbnail file in the cache (of any format version), with the hash of its clip."""
+    for path in sorted((store.root / "thumbs").glob("??/*.jpg")):
+        named = _NAME.fullmatch(path.name)
+        if named and path.parent.name == named.group(1)[:2]:
+            yield path, named.group(1)
 
 
 def _shrink(png: Path, dest: Path) -> Path:

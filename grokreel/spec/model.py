@@ -307,8 +307,9 @@ class Output(_Strict):
     captions: Literal["both", "burn", "srt", "none"] = "both"  # the shots' `caption`s
     """Where shots' captions go: burned in, an .srt beside the film, both, or none."""
     font: str | None = None
-    """A .ttf/.otf/.ttc font for titles and captions (inside the project); characters it lacks,
-    and text without it, use Pillow's font then the installed fonts that have them."""
+    """A .ttf/.otf/.ttc font for titles, captions and the text on animatic drafts (inside the
+    project); characters it lacks, and text without it, use Pillow's font then the installed fonts
+    that have them."""
 
 
 class Storyboard(_Strict):

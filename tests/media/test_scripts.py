@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import av
@@ -9,10 +10,13 @@ import numpy as np
 import pytest
 from PIL import features
 
-from grokreel import fonts
+from grokreel import fonts, open_project
+from grokreel.cache.store import sha256_file
 from grokreel.cut import Card, ClipSpec, FilmFormat, Overlay, normalize_clip
 from grokreel.cut.text import overlay_image
+from grokreel.job import film_size
 from grokreel.media import animatic
+from grokreel.media.drawing import caption, clear_band
 
 JA = ("夜明けの騎士", "霧の中の城門")  # same length, different glyphs
 BOXES = ("\U000f0001\U000f0002\U000f0003", "\U000f0004\U000f0005\U000f0006")  # no font has these
@@ -42,11 +46,24 @@ def title_card(tmp_path: Path, text: str) -> np.ndarray:
     return first_frame(dest)
 
 
-def prompt_card(tmp_path: Path, prompt: str) -> np.ndarray:
+def prompt_card(tmp_path: Path, prompt: str, font: Path | None = None) -> np.ndarray:
     """The middle of the animatic's prompt card for ``prompt`` (inside its border), decoded."""
     dest = tmp_path / f"draft{len(list(tmp_path.glob('draft*')))}.mp4"
-    animatic.render_text(dest, prompt=prompt, width=640, height=360, duration=0.2, seed="s")
+    animatic.render_text(
+        dest, prompt=prompt, width=640, height=360, duration=0.2, seed="s", font=font
+    )
     return first_frame(dest)[150:210, 200:440]
+
+
+def other_japanese_font() -> Path:
+    """An installed font with Japanese (its first face) other than the one the fallback chain
+    draws Japanese in: what a storyboard's `output.font` could name."""
+    default = fonts.runs(JA[0], fonts.chain())[0][0]
+    for face in fonts.system_faces():
+        drawn = all(fonts.covers(face, char) for char in "".join(JA))
+        if face.path != default.path and face.index == 0 and drawn:
+            return Path(face.path)
+    pytest.skip("no second installed font covers Japanese (fonts-noto-cjk has several)")
 
 
 def ink_columns(picture: np.ndarray) -> np.ndarray:
@@ -74,6 +91,51 @@ def test_animatic_prompt_card_draws_japanese(tmp_path: Path):
     """The draft's prompt card shows the prompt's glyphs: two prompts differ inside the card."""
     one, two = (prompt_card(tmp_path, text) for text in JA)
     assert np.abs(one - two).max() > 100
+
+
+@needs_ja
+def test_animatic_prompt_card_draws_in_the_given_font(tmp_path: Path):
+    """A Japanese prompt card drawn with a storyboard's font differs from the default chain's."""
+    default, own = (prompt_card(tmp_path, JA[0], font) for font in (None, other_japanese_font()))
+    assert np.abs(default - own).max() > 100
+    assert (own > 200).all(axis=2).sum() > 100  # glyphs in that font, not an empty card
+
+
+@needs_ja
+def test_caption_in_the_given_font_keeps_below_the_clear_band():
+    """A two-line caption in a taller font still starts below the rows a chained shot reuses,
+    when the band is worked out for the same font."""
+    font, text = other_japanese_font(), "".join(JA) * 6
+    for width, height in ((320, 180), (854, 480)):
+        (_, _, top), (_, bottom) = (
+            caption(text, width, height, font),
+            clear_band(width, height, font),
+        )
+        assert top >= bottom, (width, height)
+
+
+@needs_ja
+def test_build_draws_a_japanese_prompt_in_the_storyboards_font(cli, write_board, board_dir: Path):
+    """Through a real offline build with `output.font`: the cached draft is byte for byte the
+    prompt card drawn in that font (with the build's seed), not the default chain's."""
+    shutil.copy(other_japanese_font(), board_dir / "own.ttc")
+    board = write_board(f"""
+        output: {{font: own.ttc}}
+        defaults: {{resolution: 480p, aspect_ratio: "16:9", duration: 1}}
+        shots:
+          a: {{prompt: {JA[0]}}}
+    """)
+    assert cli("build", board, "--backend", "animatic").exit_code == 0
+    (shot,) = [s for s in open_project(board, backend="animatic").status() if s.job.id == "a"]
+    width, height = film_size("480p", "16:9")
+    drawn = {}
+    for name, font in (("own", board_dir / "own.ttc"), ("default", None)):
+        dest = board_dir / f"{name}.mp4"
+        animatic.render_text(
+            dest, prompt=JA[0], width=width, height=height, duration=1, seed=shot.key, font=font
+        )
+        drawn[name] = sha256_file(dest)
+    assert shot.output == drawn["own"] != drawn["default"]
 
 
 @needs_ar
