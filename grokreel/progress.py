@@ -25,10 +25,12 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Column
 from rich.text import Text
 
 from .execute import Listener, Outcome
@@ -77,7 +79,22 @@ class PlainLines(ConsoleListener):
         super().__call__(event)
 
 
-_WAITING = ("started", "uploading", "queued")  # states before a job starts working
+# States before a job starts working: the executor's, then the fal backend's before fal runs it
+# (its inputs uploaded, the request submitted or followed again, its place in the queue).
+_WAITING = ("started", "uploading", "submitting", "queued", "resuming", "following", "request ")
+
+
+class _OneLine(TextColumn):
+    """Text as it came (no markup: fal's log lines may hold brackets), cut with … rather than
+    wrapped, so each running job stays one line however narrow the terminal."""
+
+    def __init__(self, text_format: str):
+        super().__init__(text_format, markup=False, table_column=Column(overflow="ellipsis"))
+
+    def render(self, task: Task) -> Text:
+        text = super().render(task)
+        text.no_wrap, text.overflow = True, "ellipsis"
+        return text
 
 
 class LiveView:
@@ -96,8 +113,8 @@ class LiveView:
         self.requested: set[str] = set()  # jobs with a request at the API (queued or running)
         self.running = Progress(
             SpinnerColumn(),
-            TextColumn("{task.description}", style="bold"),
-            TextColumn("{task.fields[state]}"),
+            TextColumn("{task.description}", style="bold", table_column=Column(no_wrap=True)),
+            _OneLine("{task.fields[state]}"),
             TimeElapsedColumn(),
             console=console,
             expand=False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from rich.console import Console
@@ -96,9 +97,9 @@ def run_40(board40, view_console=None):
                      record={"cost": 0.05}))  # fmt: skip
     shots = [j for j in jobs[30:] if j.endpoint][:6]
     for n, job in enumerate(shots):
-        for state in ["started", "uploading", f"queued {n}"] + (
+        for state in ["started", "uploading", "submitting", f"queued {n}"] + (
             ["running: step 3/8"] if n < 3 else []
-        ):
+        ):  # the states the fal backend reports, in its order
             view((job, state))
     local = [j for j in jobs[30:] if not j.endpoint][:2]
     for job in local:
@@ -126,6 +127,25 @@ def test_a_job_clock_starts_when_it_starts_working(board40):
     started = {job.id: view.running._tasks[view.tasks[job.id]].started for job in shots + local}
     assert [started[j.id] for j in shots] == [True] * 3 + [False] * 3
     assert all(started[j.id] for j in local)
+
+
+def test_long_log_lines_are_cut_not_wrapped(board40):
+    """fal's log lines can be long (and hold brackets): at 80 columns each running job stays on
+    one line, its state cut with …, its name and clock kept, the text shown as it came."""
+    jobs = board40.jobs()
+    view = LiveView(jobs, Console(width=80, height=24, file=io.StringIO(), force_terminal=True))
+    running = [j for j in jobs if j.endpoint][:18]
+    line = "Generating [/] video: 45%|████▌     | 9/20 [00:12<00:15, 1.2it/s] " * 2
+    for job in running:
+        view((job, "started"))
+        view((job, f"running: {line}"))
+    text = screen(view)
+    view.close()
+    rows = text.splitlines()
+    assert len(rows) == 1 + len(running) <= 24  # the total line, then one line a job
+    for job, row in zip(running, rows[1:], strict=False):
+        assert f" {job.id} text-to-video " in row and re.search(r" \d:\d\d:\d\d$", row.rstrip())
+        assert "running: Generating [/] video" in row and "…" in row and len(row) <= 80
 
 
 def test_more_running_jobs_than_lines_are_all_shown(board40):
