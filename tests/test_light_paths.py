@@ -9,6 +9,9 @@ import sys
 import pytest
 
 HEAVY = ("moviepy", "av", "numpy", "PIL")
+# Not needed by a cached offline build in a log (no terminal): the network client, Jinja2 (only
+# for prompt templates and the review page, which is left alone when unchanged) and Rich.
+UNNEEDED = ("httpx", "jinja2", "rich")
 # Runs grokreel's CLI as `python -m grokreel` does, then prints every module it imported.
 WRAPPER = """
 import atexit, runpy, sys
@@ -42,3 +45,13 @@ def test_a_cached_build_plan_and_validate_import_no_media_stack(cached_board, co
     assert sorted(m for m in modules if m.split(".")[0] in HEAVY) == []
     if command[0] == "build":
         assert "0 rendered" in out.stderr
+
+
+def test_a_no_op_build_in_a_log_imports_no_network_template_or_terminal_library(cached_board):
+    """Each of these costs tens of milliseconds of every no-op's start-up."""
+    argv = [sys.executable, "-c", WRAPPER, "build", str(cached_board), "--backend", "animatic"]
+    subprocess.run(argv, capture_output=True, text=True, timeout=120)  # the page, once
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "0 rendered" in out.stderr, out.stderr
+    modules = set(out.stdout.split("MODULES", 1)[1].split())
+    assert sorted(m for m in modules if m.split(".")[0] in UNNEEDED) == []

@@ -9,7 +9,8 @@ import pytest
 from rich.console import Console
 
 from grokreel.execute import Outcome
-from grokreel.progress import LiveTable, LiveView, PlainLines, progress_listener
+from grokreel.live import LiveTable, LiveView
+from grokreel.progress import PlainLines, progress_listener
 
 BOARD = """
     defaults: {resolution: 480p, duration: 1}

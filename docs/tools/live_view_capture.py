@@ -96,7 +96,8 @@ def capture(queue: float, run: float, concurrency: int) -> tuple[list[Frame], st
     """Build the board on the test server: the frames, a one-line account of the build, and the
     paid requests grokreel kept in flight at once."""
     from grokreel.build import configured_in_flight, open_project
-    from grokreel.progress import LiveView, progress_listener
+    from grokreel.live import LiveView
+    from grokreel.progress import progress_listener
     from grokreel.testing import FalTestServer, Faults
 
     frames: list[Frame] = []

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from ..config import find_config
 from .collect import Film, collect
-from .page import write_folder
 
 if TYPE_CHECKING:
     from ..build import Project
@@ -44,6 +43,8 @@ def write_review(
     stamp = _fingerprint(project, before, outcomes) if outcomes is not None else None
     if stamp is not None and _stamped(folder) == stamp and (folder / "index.html").is_file():
         return folder / "index.html"
+    from .page import write_folder  # Jinja2: only when there is a page to write
+
     film = collect(project, before, outcomes)
     page = write_folder(film, project.store, folder)
     if stamp is not None:
