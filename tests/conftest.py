@@ -32,12 +32,15 @@ class CountingBackend(AnimaticBackend):
         self.calls: list[str] = []
         self.running = self.peak = 0
         self.delay = delay
+        self.gates: dict[str, asyncio.Event] = {}  # job id → its render waits for this event
 
     async def render(self, request, workdir, progress):
         self.calls.append(request.job_id)
         self.running += 1
         self.peak = max(self.peak, self.running)
         try:
+            if request.job_id in self.gates:
+                await self.gates[request.job_id].wait()
             await asyncio.sleep(self.delay)
             return await super().render(request, workdir, progress)
         finally:

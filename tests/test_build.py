@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
@@ -195,6 +196,40 @@ def test_paid_jobs_on_a_remote_backend_take_in_flight_slots(
     counting_backend.delay = 0.05
     open_project(path).build(targets=["a", "b", "c", "d", "e"], **options)
     assert counting_backend.peak == peak
+
+
+def test_a_frame_a_paid_shot_waits_for_goes_before_queued_normalizations(
+    write_board, counting_backend, monkeypatch
+):
+    """One core, paid renders on a remote backend: `a`'s clip lands while five normalizations
+    wait for the core; the frame `d` needs is grabbed next, before them (they only lead to the
+    cut), so `d` is submitted without waiting for the cut's work."""
+    quick = ["b", "c", "e", "f", "g", "h"]
+    shots = "\n".join(f"  {s}: {{prompt: {s}}}" for s in quick)
+    path = write_board(f"""
+defaults: {{resolution: 480p, duration: 1}}
+shots:
+  a: {{prompt: a}}
+{shots}
+  d: {{image: {{shot: a, frame: last}}, prompt: d}}
+cut: [{", ".join(f"{{shot: {s}, title: {s}}}" for s in ["a", *quick, "d"])}]
+""")
+    monkeypatch.setattr(counting_backend, "name", "remote", raising=False)
+    counting_backend.gates["a"] = asyncio.Event()  # `a` lands once a normalization is running
+    started: list[str] = []
+
+    def listen(event: object) -> None:
+        if isinstance(event, tuple) and event[1] == "started":
+            started.append(event[0].id)
+            if event[0].kind == "normalize":
+                counting_backend.gates["a"].set()
+
+    result = open_project(path).build(jobs=1, max_in_flight=16, listener=listen)
+    assert result.ok
+    local = [j for j in started if j.startswith("cut:") or "@" in j]
+    first_normalization = next(i for i, j in enumerate(local) if j.startswith("cut:"))
+    assert local.index("a@last") == first_normalization + 1, local
+    assert started.index("d") < started.index(local[-2]), started  # d before the cut's tail
 
 
 def test_plan_reports_reasons(film):
