@@ -7,6 +7,7 @@ import errno
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 
@@ -117,7 +118,12 @@ class Project:
             )
         return [self.plan.final[t] for t in targets]
 
-    def build(
+    def build(self, **options: Any) -> BuildResult:
+        """Render what is missing and assemble the film (unless shot targets are given); the
+        options are ``build_async``'s. Ctrl-C stops it as a cancelled ``build_async`` stops."""
+        return asyncio.run(self.build_async(**options))
+
+    async def build_async(
         self,
         *,
         jobs: int | None = None,
@@ -130,7 +136,9 @@ class Project:
         locked: bool = False,
         max_cost: float | None = None,
     ) -> BuildResult:
-        """Render what is missing and assemble the film (unless shot targets are given)."""
+        """``build`` as a coroutine, for a caller that must stop it midway (`grokreel watch`, on
+        a save): cancelling its task takes the Ctrl-C path, where queued requests are cancelled,
+        running ones stay journaled and finished jobs are remembered, then CancelledError."""
         dest = self.output_path(output) if not targets else None
         job_ids = self.target_jobs(targets)
         lock = self.lock
@@ -142,7 +150,7 @@ class Project:
         backend = make_backend(self.backend, self.store.root, max_in_flight=in_flight)
         runner = Runner(self.plan, self.store, backend, options, listener)
         try:
-            outcomes = asyncio.run(runner.run(job_ids))
+            outcomes = await runner.run(job_ids)
         finally:
             self._remember_unless_read_only(runner, lock)
         warnings = [str(w) for w in self.plan.warnings] + runner.notes

@@ -25,7 +25,15 @@ import click
 
 from .errors import GrokreelError, StoryboardError
 
-__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EdgeGroup", "interrupt_told", "remember", "scrub"]
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EdgeGroup",
+    "interrupt_told",
+    "remember",
+    "scrub",
+    "user_message",
+]
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -82,13 +90,8 @@ def report(ctx: click.Context, exc: Exception) -> int:
     """Tell the user what went wrong; return the exit status."""
     if os.environ.get("GROKREEL_DEBUG") == "1":
         click.echo(scrub("".join(traceback.format_exception(exc))), err=True)
-    if isinstance(exc, StoryboardError):
-        message = str(exc)
-    elif isinstance(exc, GrokreelError):
-        message = f"error: {exc}"
-    elif isinstance(exc, OSError) and exc.errno in _ERRNO_HINTS:
-        message = f"error: {os_message(exc)}"
-    else:
+    message = user_message(exc)
+    if message is None:
         log = crash_log(ctx, exc)
         message = (
             f"internal error ({type(exc).__name__}): this is a bug in grokreel. The details are "
@@ -102,6 +105,18 @@ def report(ctx: click.Context, exc: Exception) -> int:
         data = error_json(exc, message.removeprefix("error: "))
         click.echo(scrub(json.dumps(data, indent=2, ensure_ascii=False)))
     return EXIT_ERROR
+
+
+def user_message(exc: BaseException) -> str | None:
+    """What the user is told about ``exc``: a storyboard's FILE:LINE:COL list, ``error: …``
+    for any other GrokreelError or a known OSError; None for a bug (``report`` logs those)."""
+    if isinstance(exc, StoryboardError):
+        return str(exc)
+    if isinstance(exc, GrokreelError):
+        return f"error: {exc}"
+    if isinstance(exc, OSError) and exc.errno in _ERRNO_HINTS:
+        return f"error: {os_message(exc)}"
+    return None
 
 
 class _Internal(Exception):
