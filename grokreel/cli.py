@@ -302,6 +302,7 @@ def watch(
     from .watch import Watcher, WatchOptions
 
     options = WatchOptions(backend or default_backend(), not final, max_cost, cache_dir, jobs)
+    _terminate_like_ctrl_c()  # the build under way is cancelled cleanly, in this process
     Watcher(storyboard, options, sys.stderr).run()
 
 

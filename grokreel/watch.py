@@ -1,31 +1,42 @@
 """`grokreel watch FILE`: validate, plan and build on every save, and rewrite the review page.
 
-Each build runs as its own ``grokreel build`` process, so a save during a build cancels it exactly
-as Ctrl-C does (SIGINT: queued requests cancelled, running ones journaled, finished clips cached)
-and the next build resumes what it can. Storyboard errors are printed and the watch goes on. It
-never spends money unasked: on the fal backend it needs ``--max-cost`` (applied to every rebuild).
+Rebuilds run in this process, which keeps grokreel imported and warm: a save costs the render of
+what changed plus a fraction of a second, not an interpreter start and its imports. Each build
+is ``Project.build_async`` running as the task of an event loop on a thread of its own, so the
+watch can cancel it: a save during a build cancels that task, which is the path Ctrl-C takes
+(queued requests cancelled, running ones journaled, finished clips cached), and the next build
+starts with the new file once the cancelled one has let go. Errors are printed as `grokreel build`
+prints them (FILE:LINE:COL for a storyboard) and the watch goes on. It never spends money unasked:
+on the fal backend it needs ``--max-cost`` (the ceiling of each rebuild).
 """
 
 from __future__ import annotations
 
-import signal
-import subprocess
+import asyncio
+import contextlib
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import watchfiles
 
 from .config import find_config
+from .edge import scrub, user_message
 from .errors import GrokreelError, PlanError
+
+if TYPE_CHECKING:
+    from .build import BuildResult, Project
+    from .execute import Listener
+    from .state import NodeStatus
 
 __all__ = ["Cycle", "WatchOptions", "Watcher"]
 
-CANCEL_GRACE = 60.0  # seconds a cancelled build has to journal and exit before it is killed
+STEP_MS = 50  # quiet time that ends a burst of changes (watchfiles' default): one save, one build
+TICK_MS = 200  # how often the watch looks up from waiting: a stop, or a build that crashed
 
 
 @dataclass(frozen=True)
@@ -46,25 +57,24 @@ class WatchOptions:
                 "--max-cost USD (the ceiling of each rebuild) or use --backend animatic"
             )
 
-    def build_args(self, storyboard: Path) -> list[str]:
-        args = [sys.executable, "-m", "grokreel", "build", str(storyboard)]
-        args += ["--backend", self.backend, "-j", str(self.jobs)]
-        args += ["--draft"] if self.draft else []
-        args += ["--max-cost", str(self.max_cost)] if self.max_cost is not None else []
-        args += ["--cache-dir", str(self.cache_dir)] if self.cache_dir else []
-        return args
-
 
 @dataclass
 class Cycle:
-    """One reaction to a save: a storyboard error, or a build and how it ended."""
+    """One reaction to a save: an error (the storyboard's, or one that stopped the build), or a
+    build and how it ended. ``ended`` is the ``time.monotonic()`` at which the film and the
+    review page were written (or the build stopped): what a save's latency is measured to."""
 
     trigger: list[str]
     error: str | None = None
-    exit_code: int | None = None
+    result: BuildResult | None = None
     cancelled: bool = False
-    seconds: float = 0.0
-    lines: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # the build's own time, its start to its film (the page aside)
+    review: Path | None = None
+    ended: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None and self.result.ok and not self.cancelled
 
 
 class Watcher:
@@ -82,14 +92,14 @@ class Watcher:
         self.options = options
         self.out = out
         self.on_cycle = on_cycle or (lambda cycle: None)
-        self.files: set[Path] = self._inputs()
+        self.files: set[Path] = {self.storyboard, self.storyboard.with_name("grokreel.toml")}
         self.build: _Build | None = None
 
     def run(self, stop: threading.Event | None = None) -> None:
         """Build now, then on every change until ``stop`` is set (or Ctrl-C)."""
         stop = stop or threading.Event()
-        self._react(["start"])
         try:
+            self._react(["start"])
             while not stop.is_set():
                 self._watch(stop)
         finally:
@@ -104,11 +114,11 @@ class Watcher:
             stop_event=stop,
             recursive=False,
             yield_on_timeout=True,
-            rust_timeout=200,
-            debounce=150,
-            step=30,
+            rust_timeout=TICK_MS,
+            step=STEP_MS,
         ):
-            self._reap()
+            if self.build is not None and not self.build.running:
+                self._cancel()  # reaps the build that ended (and raises what crashed it)
             if changes:
                 self._react(sorted({Path(p).name for _, p in changes}))
                 if {p.parent for p in self.files} != set(folders):
@@ -119,85 +129,169 @@ class Watcher:
         self._cancel()
         self._say(f"— {time.strftime('%H:%M:%S')} {', '.join(trigger)}")
         try:
-            self.files = self._inputs(strict=True)
-        except GrokreelError as exc:
-            self._say(f"{exc}\nwaiting for the next save…")
-            self.on_cycle(Cycle(trigger, error=str(exc)))
+            project = self._open()
+        except (GrokreelError, OSError) as exc:
+            cycle = Cycle(trigger, error=user_message(exc), ended=time.monotonic())
+            if cycle.error is None:
+                raise  # a bug: the CLI's edge reports it
+            self._say(f"{cycle.error}\nwaiting for the next save…")
+            self.on_cycle(cycle)
             return
-        self.build = _Build(trigger, self.options.build_args(self.storyboard), self._say)
+        self.files = self._inputs(project)
+        self.build = _Build(project, self.options, Cycle(trigger), self.out, self._finish)
 
-    def _inputs(self, strict: bool = False) -> set[Path]:
-        """The files whose change means a rebuild; the last good set while the board is broken."""
+    def _open(self) -> Project:
+        """The storyboard compiled for this watch's backend and tier, as `build` would open it."""
         from .build import open_project
 
+        project = open_project(
+            self.storyboard,
+            cache_dir=self.options.cache_dir,
+            backend=self.options.backend,
+            draft=self.options.draft,
+        )
+        project.plan.check_backend(project.backend)
+        for warning in project.plan.warnings:
+            self._say(str(warning))
+        return project
+
+    def _inputs(self, project: Project) -> set[Path]:
+        """The files whose change means a rebuild (the lock file, which builds write, aside)."""
         found = {self.storyboard}
-        try:
-            project = open_project(self.storyboard, backend="animatic", draft=self.options.draft)
-        except GrokreelError:
-            if strict:
-                raise
-            return found | getattr(self, "files", set())
         found |= {p for p in project.inputs() if not p.name.endswith(".lock")}
         config = find_config(self.storyboard)
         return found | ({config} if config else {self.storyboard.with_name("grokreel.toml")})
 
-    def _reap(self) -> None:
-        if self.build is not None and self.build.proc.poll() is not None:
-            self._finish(self.build.wait())
-
     def _cancel(self) -> None:
-        if self.build is not None and self.build.proc.poll() is None:
+        """Stop the build under way, if any, and wait until it has let go; a bug that ended it
+        is raised here, in the watch's thread, where the CLI's edge reports it."""
+        build, self.build = self.build, None
+        if build is None:
+            return
+        if build.running:
             self._say("a save came in: cancelling the build under way (finished clips are kept)")
-            self._finish(self.build.cancel())
-        elif self.build is not None:
-            self._finish(self.build.wait())
+            build.cancel()
+        if build.crash is not None:
+            raise build.crash
 
     def _finish(self, cycle: Cycle) -> None:
-        self.build = None
+        """The end of a build, however it ended (called on the build's thread)."""
         if cycle.cancelled:
             verdict = "cancelled"
-        elif cycle.exit_code == 0:
+        elif cycle.ok:
             verdict = f"built in {cycle.seconds:.1f} s"
         else:
-            verdict = f"build failed (exit {cycle.exit_code})"
+            verdict = "build stopped" if cycle.error else "build failed"
         self._say(f"{verdict}; watching {self.storyboard.name} and {len(self.files) - 1} input(s)")
         self.on_cycle(cycle)
 
     def _say(self, text: str) -> None:
-        print(text, file=self.out, flush=True)
+        _print(self.out, text)
 
 
 class _Build:
-    """One `grokreel build` process, its output copied line by line."""
+    """One rebuild on a thread of its own: ``Project.build_async`` as its event loop's task, then
+    the review page. ``cancel()``, from the watch's thread, stops it as Ctrl-C would."""
 
-    def __init__(self, trigger: list[str], args: list[str], say: Callable[[str], None]):
-        self.cycle = Cycle(trigger)
-        self.start = time.monotonic()
-        self.say = say
-        self.proc = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
-        )
-        self.reader = threading.Thread(target=self._copy, daemon=True)
-        self.reader.start()
+    def __init__(
+        self,
+        project: Project,
+        options: WatchOptions,
+        cycle: Cycle,
+        out: TextIO,
+        done: Callable[[Cycle], None],
+    ):
+        self.project, self.options, self.cycle = project, options, cycle
+        self.out, self.done = out, done
+        self.crash: BaseException | None = None  # an unexpected exception: a bug to report
+        self._cancelled = threading.Event()
+        self._started = threading.Event()  # the task exists (or never will): cancel() may go on
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[BuildResult] | None = None
+        self._thread = threading.Thread(target=self._run, name="grokreel-watch-build", daemon=True)
+        self._thread.start()
 
-    def _copy(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.cycle.lines.append(line.rstrip("\n"))
-            self.say("  " + line.rstrip("\n"))
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
 
-    def cancel(self) -> Cycle:
-        """Stop it as Ctrl-C would, so its paid requests stay journaled."""
-        self.proc.send_signal(signal.SIGINT)
+    def cancel(self) -> None:
+        """Cancel the build's task and wait for its cleanup to end (Runner.run's ``finally``:
+        queued requests cancelled at the API, running ones journaled, finished work kept)."""
+        self._cancelled.set()
+        self._started.wait()
+        if self._loop is not None and self._task is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed: the build ended anyway
+                self._loop.call_soon_threadsafe(self._task.cancel)
+        self._thread.join()
+
+    def _run(self) -> None:
+        """The thread: build, then the page; a failure becomes the cycle's error, a bug a crash."""
+        start = time.monotonic()
         try:
-            self.proc.wait(timeout=CANCEL_GRACE)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.cycle.cancelled = True
-        return self.wait()
+            before = self.project.status()
+            result = asyncio.run(self._build(_listener(self.project, before, self.out)))
+            self.cycle.result, self.cycle.seconds = result, time.monotonic() - start
+            if not self._cancelled.is_set():  # else the next build writes the page
+                self._report(before, result)
+        except asyncio.CancelledError:
+            self.cycle.cancelled = True
+        except Exception as exc:
+            self.cycle.error = user_message(exc)
+            if self.cycle.error is None:
+                self.crash = exc
+                return
+            _print(self.out, self.cycle.error)
+        finally:
+            self._started.set()
+            self.cycle.ended = time.monotonic()
+        self.done(self.cycle)
 
-    def wait(self) -> Cycle:
-        self.cycle.exit_code = self.proc.wait()
-        self.reader.join()
-        self.cycle.seconds = time.monotonic() - self.start
-        return self.cycle
+    async def _build(self, listener: Listener) -> BuildResult:
+        """The build as this loop's main task, made known to ``cancel()`` before it starts."""
+        self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
+        self._started.set()
+        if self._cancelled.is_set():  # a save came in before the build started
+            raise asyncio.CancelledError
+        try:
+            return await self.project.build_async(
+                jobs=self.options.jobs, listener=listener, max_cost=self.options.max_cost
+            )
+        except asyncio.CancelledError:
+            interrupted = getattr(listener, "interrupted", None)  # the live view: what was kept
+            if interrupted is not None:
+                interrupted()
+            raise
+
+    def _report(self, before: list[NodeStatus], result: BuildResult) -> None:
+        """What `grokreel build` says after a build: new warnings, the review page, a summary."""
+        from .review import write_review
+
+        for note in result.warnings[len(self.project.plan.warnings) :]:
+            _print(self.out, f"warning: {note}")
+        try:
+            self.cycle.review = write_review(self.project, before, result.outcomes)
+            _print(self.out, f"review: {self.cycle.review}")
+        except (GrokreelError, OSError) as exc:
+            _print(self.out, f"warning: the review page was not written: {exc}")
+        actual = f", actual ${result.actual_cost:.2f}" if result.actual_cost is not None else ""
+        film = f"; film: {result.output}" if result.output else ""
+        _print(
+            self.out,
+            f"{result.count('rendered')} rendered, {result.count('cached')} cached, "
+            f"{result.count('failed')} failed, {result.count('skipped')} skipped; "
+            f"spend: estimated ${result.estimated_cost:.2f}{actual}{film}",
+        )
+
+
+def _listener(project: Project, before: list[NodeStatus], out: TextIO) -> Listener:
+    """The build's progress view (live on a terminal, plain lines in a log), as `build` has."""
+    from .progress import progress_listener
+
+    spend = sum(s.cost for s in before) if project.backend != "animatic" else 0.0
+    return progress_listener(project.plan, out=out, estimate=spend)
+
+
+def _print(out: TextIO, text: str) -> None:
+    """A line for the person watching, with any API key blanked (as the CLI's edge does)."""
+    print(scrub(text), file=out, flush=True)
