@@ -11,25 +11,35 @@ import os
 from pathlib import Path
 
 import av
+from PIL import Image
 
 from ..errors import MediaError
 
-__all__ = ["grab_frame"]
+__all__ = ["frame_image", "grab_frame"]
 
 
 def grab_frame(video: Path, dest: Path, at: str | float) -> None:
     """Write the frame of ``video`` at ``at`` ("first", "last" or seconds) to ``dest`` as PNG."""
     partial = dest.with_suffix(".partial.png")
     try:
+        image = frame_image(video, at)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        image.save(partial, format="PNG")
+        os.replace(partial, dest)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise MediaError(f"cannot grab a frame of {video}: {exc}") from exc
+
+
+def frame_image(video: Path, at: str | float) -> Image.Image:
+    """The frame of ``video`` at ``at`` as an RGB image, for a caller that does not need the
+    PNG (thumbnails: encoding and decoding a full-size PNG was most of their time)."""
+    try:
         with av.open(str(video)) as container:
             if not container.streams.video:
                 raise MediaError(f"{video}: no video stream")
-            frame = _pick(container, container.streams.video[0], video, at)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_image().save(partial, format="PNG")
-        os.replace(partial, dest)
+            return _pick(container, container.streams.video[0], video, at).to_image()
     except (av.FFmpegError, OSError) as exc:
-        partial.unlink(missing_ok=True)
         raise MediaError(f"cannot grab a frame of {video}: {exc}") from exc
 
 

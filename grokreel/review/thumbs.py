@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from ..errors import MediaError
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from ..cache.store import Store
 
 __all__ = ["FRAMES", "THUMB_FORMAT", "cached_thumbnails", "thumbnails"]
@@ -33,7 +35,7 @@ def thumbnails(store: Store, clip_sha: str) -> dict[str, Path]:
     paths = {name: folder / f"{clip_sha}-{name}-{tag}.jpg" for name in FRAMES}
     if all(p.is_file() for p in paths.values()):
         return paths
-    from ..media.frames import grab_frame  # the media stack only when a thumbnail is missing
+    from ..media.frames import frame_image  # the media stack only when a thumbnail is missing
     from ..media.probe import probe
 
     workdir = store.workdir()
@@ -43,12 +45,11 @@ def thumbnails(store: Store, clip_sha: str) -> dict[str, Path]:
         spots: dict[str, str | float] = {"first": "first", "middle": length / 2, "last": "last"}
         folder.mkdir(parents=True, exist_ok=True)
         for name, at in spots.items():
-            png = workdir / f"{name}.png"
             try:
-                grab_frame(clip, png, at)
+                image = frame_image(clip, at)
             except MediaError:  # a clip too short to seek into: its first frame stands in
-                grab_frame(clip, png, "first")
-            os.replace(_shrink(png, workdir / f"{name}.jpg"), paths[name])
+                image = frame_image(clip, "first")
+            os.replace(_shrink(image, workdir / f"{name}.jpg"), paths[name])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return paths
@@ -62,13 +63,12 @@ def cached_thumbnails(store: Store) -> Iterator[tuple[Path, str]]:
             yield path, named.group(1)
 
 
-def _shrink(png: Path, dest: Path) -> Path:
+def _shrink(image: Image.Image, dest: Path) -> Path:
     from PIL import Image
 
-    with Image.open(png) as image:
-        width = THUMB_FORMAT["width"]
-        height = max(2, round(image.height * width / image.width))
-        image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS).save(
-            dest, format="JPEG", quality=THUMB_FORMAT["quality"]
-        )
+    width = THUMB_FORMAT["width"]
+    height = max(2, round(image.height * width / image.width))
+    image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS).save(
+        dest, format="JPEG", quality=THUMB_FORMAT["quality"]
+    )
     return dest
