@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -61,15 +61,18 @@ class WatchOptions:
 @dataclass
 class Cycle:
     """One reaction to a save: an error (the storyboard's, or one that stopped the build), or a
-    build and how it ended. ``ended`` is the ``time.monotonic()`` at which the film and the
-    review page were written (or the build stopped): what a save's latency is measured to."""
+    build and how it ended. The times are ``time.monotonic()``: when the watch saw the change,
+    when the build had written the film, and when the review page was written too (or the build
+    stopped), so a save's latency can be measured and taken apart."""
 
     trigger: list[str]
+    seen: float = field(default_factory=time.monotonic)
     error: str | None = None
     result: BuildResult | None = None
     cancelled: bool = False
     seconds: float = 0.0  # the build's own time, its start to its film (the page aside)
     review: Path | None = None
+    built: float = 0.0
     ended: float = 0.0
 
     @property
@@ -126,19 +129,20 @@ class Watcher:
 
     def _react(self, trigger: list[str]) -> None:
         """A save: cancel the build under way, check the storyboard, start a new build."""
+        seen = time.monotonic()
         self._cancel()
         self._say(f"— {time.strftime('%H:%M:%S')} {', '.join(trigger)}")
         try:
             project = self._open()
         except (GrokreelError, OSError) as exc:
-            cycle = Cycle(trigger, error=user_message(exc), ended=time.monotonic())
+            cycle = Cycle(trigger, seen, error=user_message(exc), ended=time.monotonic())
             if cycle.error is None:
                 raise  # a bug: the CLI's edge reports it
             self._say(f"{cycle.error}\nwaiting for the next save…")
             self.on_cycle(cycle)
             return
         self.files = self._inputs(project)
-        self.build = _Build(project, self.options, Cycle(trigger), self.out, self._finish)
+        self.build = _Build(project, self.options, Cycle(trigger, seen), self.out, self._finish)
 
     def _open(self) -> Project:
         """The storyboard compiled for this watch's backend and tier, as `build` would open it."""
@@ -231,7 +235,8 @@ class _Build:
         try:
             before = self.project.status()
             result = asyncio.run(self._build(_listener(self.project, before, self.out)))
-            self.cycle.result, self.cycle.seconds = result, time.monotonic() - start
+            self.cycle.built = time.monotonic()
+            self.cycle.result, self.cycle.seconds = result, self.cycle.built - start
             if not self._cancelled.is_set():  # else the next build writes the page
                 self._report(before, result)
         except asyncio.CancelledError:

@@ -55,7 +55,8 @@ def watch(tmp_path: Path) -> Iterator[Start]:
 
 @pytest.fixture
 def fal(monkeypatch: pytest.MonkeyPatch) -> Iterator[FalTestServer]:
-    """The shipped fal test server, with the environment pointing grokreel at it."""
+    """The shipped fal test server, with the environment pointing grokreel at it (asked for
+    before ``watch``, so the watch stops before the server does)."""
     with FalTestServer(key="test-key-watch") as server:
         for name, value in server.env().items():
             monkeypatch.setenv(name, value)
@@ -91,20 +92,28 @@ def test_a_save_rebuilds_what_changed(watch, write_board):
 
 def test_a_save_is_rebuilt_within_a_second_of_its_render(watch, write_board):
     """Save → film and review page rewritten takes the render of what changed plus under a
-    second (the median of three saves; a rebuild in a fresh process took 1.5–3 s more)."""
+    second: the median of five saves, the render timed by the build itself. (On a machine so
+    busy that the render alone takes over a second, the time beyond it must stay under the
+    render's. A rebuild in a fresh process, as the watch used to run, took 4-5× the render.)"""
     path = write_board(BOARD)
     next_cycle = watch(path)
     assert next_cycle().ok  # the first build: a cold cache, and the imports
     film = path.with_name("film.draft.mp4")
     extra: list[float] = []
-    for sky in ("a blue sky", "a red sky", "a pink sky"):
+    render: list[float] = []
+    parts: list[str] = []
+    for sky in ("a blue sky", "a red sky", "a pink sky", "a gold sky", "a dark sky"):
         path.write_text(BOARD.replace("a grey sky", sky).lstrip())
         saved, saved_at = time.monotonic(), time.time()
         cycle = next_cycle()
         assert cycle.ok and cycle.result.count("rendered") == 3, cycle
         assert film.stat().st_mtime >= saved_at - 0.01 and sky in cycle.review.read_text()
-        extra.append(cycle.ended - saved - _render_seconds(cycle))
-    assert statistics.median(extra) < OVERHEAD, f"seconds beyond the render: {extra}"
+        render.append(_render_seconds(cycle))
+        extra.append(cycle.ended - saved - render[-1])
+        seen, built, ended = (t - saved for t in (cycle.seen, cycle.built, cycle.ended))
+        parts.append(f"seen {seen:.2f} film {built:.2f} page {ended:.2f} render {render[-1]:.2f}")
+    budget = max(OVERHEAD, statistics.median(render))
+    assert statistics.median(extra) < budget, "; ".join(parts)
 
 
 def test_the_watch_goes_on_through_a_storyboard_error(watch, write_board, tmp_path):
@@ -123,7 +132,7 @@ def test_the_watch_goes_on_through_a_storyboard_error(watch, write_board, tmp_pa
     assert "Traceback" not in log
 
 
-def test_a_save_mid_build_cancels_it(watch, write_board, fal):
+def test_a_save_mid_build_cancels_it(fal, watch, write_board, tmp_path):
     """On fal, a save while one request runs and another waits in the queue cancels the build
     as Ctrl-C does: the queued request is cancelled at fal, the running one stays journaled and
     the next build resumes it; no request is submitted twice, and that build ends the board."""
@@ -131,8 +140,10 @@ def test_a_save_mid_build_cancels_it(watch, write_board, fal):
     next_cycle = watch(path, WatchOptions("fal", max_cost=1.0))
     assert next_cycle().ok and len(fal.submissions) == 2
     fal.faults.concurrency, fal.faults.run_seconds = 1, 60.0  # one runs, the other waits
+    log, said = tmp_path / "watch.log", len((tmp_path / "watch.log").read_text())
     path.write_text(BOARD.replace("calm", "rough").replace("grey", "blue").lstrip())
     _until(lambda: fal.queue.counts() == {"COMPLETED": 2, "IN_PROGRESS": 1, "IN_QUEUE": 1})
+    _until(lambda: ": running" in log.read_text()[said:])  # the watch has seen it start
     jobs = {job.status: job for job in fal.queue.jobs.values() if job.status != "COMPLETED"}
     running, waiting = jobs["IN_PROGRESS"], jobs["IN_QUEUE"]
     changed = waiting.input["prompt"]  # the queued shot changes again
@@ -151,7 +162,7 @@ def test_a_save_mid_build_cancels_it(watch, write_board, fal):
     assert resumed.record["request_id"] == running.request_id  # resumed, not paid again
 
 
-def test_a_build_refused_over_budget_is_printed_and_the_watch_goes_on(watch, write_board, fal):
+def test_a_build_refused_over_budget_is_printed_and_the_watch_goes_on(fal, watch, write_board):
     """A rebuild whose estimate is over --max-cost submits nothing, says why, and the watch
     builds the next save that fits."""
     path = write_board(BOARD)
