@@ -70,6 +70,7 @@ class Cycle:
     error: str | None = None
     result: BuildResult | None = None
     cancelled: bool = False
+    cancelled_by: str = ""  # why the watch cancelled it: a save, or the watch stopping
     seconds: float = 0.0  # the build's own time, its start to its film (the page aside)
     review: Path | None = None
     built: float = 0.0
@@ -97,6 +98,7 @@ class Watcher:
         self.on_cycle = on_cycle or (lambda cycle: None)
         self.files: set[Path] = {self.storyboard, self.storyboard.with_name("grokreel.toml")}
         self.build: _Build | None = None
+        self.stopping = False
 
     def run(self, stop: threading.Event | None = None) -> None:
         """Build now, then on every change until ``stop`` is set (or Ctrl-C)."""
@@ -106,7 +108,8 @@ class Watcher:
             while not stop.is_set():
                 self._watch(stop)
         finally:
-            self._cancel()
+            self.stopping = True
+            self._cancel("stopping")
 
     def _watch(self, stop: threading.Event) -> None:
         """Watch the current files' folders until a change (or until those folders change)."""
@@ -121,7 +124,7 @@ class Watcher:
             step=STEP_MS,
         ):
             if self.build is not None and not self.build.running:
-                self._cancel()  # reaps the build that ended (and raises what crashed it)
+                self._reap()
             if changes:
                 self._react(sorted({Path(p).name for _, p in changes}))
                 if {p.parent for p in self.files} != set(folders):
@@ -130,7 +133,7 @@ class Watcher:
     def _react(self, trigger: list[str]) -> None:
         """A save: cancel the build under way, check the storyboard, start a new build."""
         seen = time.monotonic()
-        self._cancel()
+        self._cancel("a save came in")
         self._say(f"— {time.strftime('%H:%M:%S')} {', '.join(trigger)}")
         try:
             project = self._open()
@@ -166,27 +169,32 @@ class Watcher:
         config = find_config(self.storyboard)
         return found | ({config} if config else {self.storyboard.with_name("grokreel.toml")})
 
-    def _cancel(self) -> None:
-        """Stop the build under way, if any, and wait until it has let go; a bug that ended it
-        is raised here, in the watch's thread, where the CLI's edge reports it."""
+    def _cancel(self, why: str) -> None:
+        """Stop the build under way, if any, and wait until it has let go; ``why`` is said once
+        it has stopped (not over a live view still drawing)."""
+        if self.build is not None and self.build.running:
+            self.build.cycle.cancelled_by = why
+            self.build.cancel()
+        self._reap()
+
+    def _reap(self) -> None:
+        """Forget the build that ended; a bug that ended it is raised here, in the watch's
+        thread, where the CLI's edge reports it."""
         build, self.build = self.build, None
-        if build is None:
-            return
-        if build.running:
-            self._say("a save came in: cancelling the build under way (finished clips are kept)")
-            build.cancel()
-        if build.crash is not None:
+        if build is not None and build.crash is not None:
             raise build.crash
 
     def _finish(self, cycle: Cycle) -> None:
         """The end of a build, however it ended (called on the build's thread)."""
         if cycle.cancelled:
-            verdict = "cancelled"
+            verdict = f"{cycle.cancelled_by}: build cancelled (finished clips are kept)"
         elif cycle.ok:
             verdict = f"built in {cycle.seconds:.1f} s"
         else:
             verdict = "build stopped" if cycle.error else "build failed"
-        self._say(f"{verdict}; watching {self.storyboard.name} and {len(self.files) - 1} input(s)")
+        if not self.stopping:
+            verdict += f"; watching {self.storyboard.name} and {len(self.files) - 1} input(s)"
+        self._say(verdict)
         self.on_cycle(cycle)
 
     def _say(self, text: str) -> None:

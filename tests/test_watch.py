@@ -150,7 +150,7 @@ def test_a_save_mid_build_cancels_it(fal, watch, write_board, tmp_path):
     path.write_text(path.read_text().replace(changed, f"{changed} at dusk"))
     _until(lambda: waiting.cancelled)
     fal.faults.run_seconds = 0.0  # the running request may now finish
-    assert next_cycle().cancelled
+    assert next_cycle().cancelled and "a save came in: build cancelled" in log.read_text()
     last = next_cycle()
     assert last.ok and last.result.output and last.result.output.is_file(), last
     prompts = [s.input["prompt"] for s in fal.submissions]
