@@ -113,6 +113,7 @@ def test_a_save_is_rebuilt_within_a_second_of_its_render(watch, write_board):
         seen, built, ended = (t - saved for t in (cycle.seen, cycle.built, cycle.ended))
         parts.append(f"seen {seen:.2f} film {built:.2f} page {ended:.2f} render {render[-1]:.2f}")
     budget = max(OVERHEAD, statistics.median(render))
+    print("\n".join(["after each save (s):", *parts]))  # shown with `pytest -s -n0`
     assert statistics.median(extra) < budget, "; ".join(parts)
 
 
