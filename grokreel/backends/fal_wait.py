@@ -48,12 +48,12 @@ class PollSchedule:
     running_max: float = 2.0
     factor: float = 1.5
     deadline: float = 3600.0
-    running_share: float = 0.12
-    floor: float = 0.1
+    running_share: float = 0.1
+    floor: float = 0.05
 
     @classmethod
     def scaled(cls, base: float, deadline: float = 3600.0) -> PollSchedule:
-        return cls(base, base * 10, base * 4, deadline=deadline, floor=base / 5)
+        return cls(base, base * 10, base * 4, deadline=deadline, floor=base / 10)
 
     def next(self, previous: float | None, state: str, running_for: float = 0.0) -> float:
         """The wait after a poll that saw ``state``; ``previous`` is None after a change."""
