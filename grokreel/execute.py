@@ -105,6 +105,7 @@ class Runner:
         self.plan, self.store, self.backend = plan, store, backend
         self.options = options or RunOptions()
         self.local = Slots(self.options.jobs)
+        self.advice = asyncio.Semaphore(1)  # clip QA: one at a time, a core left for the rest
         self.remote = asyncio.Semaphore(max(1, self.options.max_in_flight))
         self.urgency = plan.urgency(self._seconds)
         self.listener = listener or (lambda event: None)
@@ -393,7 +394,7 @@ class Runner:
     async def _check(self, job: Job, key: str, record: dict[str, Any]) -> None:
         """QA of a stored clip, beside the jobs that use it (its warnings are only advice, so a
         downstream submit need not wait for them); kept in the clip's record once known."""
-        async with self.local.take(ADVICE):
+        async with self.advice, self.local.take(ADVICE):
             await off_loop(self._checked, job, key, record)
 
     def _checked(self, job: Job, key: str, record: dict[str, Any]) -> None:
