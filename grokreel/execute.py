@@ -152,7 +152,7 @@ class Runner:
         return outcome
 
     async def _resolve(self, job: Job) -> Outcome:
-        start = time.monotonic()
+        start = time.monotonic()  # from when the job works, not while it waits for a slot
         try:
             key = self.key_of(job)
             record = self._reuse(job, key)
@@ -178,6 +178,7 @@ class Runner:
                             "(use -k/--keep-going to finish independent jobs)",
                         )
                     cost = self._commit_spend(job) if job.endpoint else 0.0
+                    start = time.monotonic()
                     self.listener((job, "started"))
                     record = await self._execute(job, key, cost)
             return Outcome(

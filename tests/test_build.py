@@ -254,3 +254,28 @@ def test_sample_storyboard_renders(tmp_path):
     result = open_project(tmp_path / "boards" / "minimal.yaml").build()
     info = probe(result.output)
     assert info.duration == pytest.approx(3 + 3 - 1, abs=1 / 24) and info.has_audio
+
+
+def test_a_jobs_seconds_count_from_when_it_starts_working(write_board):
+    """With one core, the second shot waits for the first; its time is its own work, not that
+    wait (the live view's "rendered in N s" and the report read it)."""
+    import time
+
+    path = write_board("""
+        defaults: {resolution: 480p, duration: 1}
+        shots: {a: {prompt: a}, b: {prompt: b}}
+    """)
+    started: dict[str, float] = {}
+    took: dict[str, tuple[float, float]] = {}
+
+    def listen(event: object) -> None:
+        if isinstance(event, tuple):
+            if event[1] == "started":
+                started[event[0].id] = time.monotonic()
+        elif event.status == "rendered":  # type: ignore[attr-defined]
+            job_id = event.job.id  # type: ignore[attr-defined]
+            took[job_id] = (event.seconds, time.monotonic() - started[job_id])  # type: ignore[attr-defined]
+
+    assert open_project(path, backend="animatic").build(jobs=1, listener=listen).ok
+    for job_id, (said, seen) in took.items():
+        assert said <= seen + 0.01, (job_id, said, seen)
