@@ -99,6 +99,8 @@ def update_json(
         except (FileNotFoundError, ValueError):
             text, current = None, {}
         updated = change(current if isinstance(current, dict) else {})
+        if text is not None and updated == current:
+            return updated  # a no-op build: nothing to encode, nothing to write
         new = dump(updated)
         if new != text:
             atomic_write_text(path, new)
