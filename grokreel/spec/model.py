@@ -40,7 +40,7 @@ Colour = Annotated[str, Field(pattern=r"^(#[0-9A-Fa-f]{3}|#[0-9A-Fa-f]{6}|[A-Za-
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class Defaults(_Strict):
@@ -217,7 +217,7 @@ class Title(_Strict):
 class CutItem(_Strict):
     """One clip of the final film (a shot, trimmed and titled), or a title card (no shot)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     shot: str | None = None
     """The shot this clip shows."""
