@@ -135,10 +135,13 @@ class LiveView:
 
     def _outcome(self, outcome: Outcome) -> None:
         task = self.tasks.pop(outcome.job.id, None)
+        seconds = outcome.seconds
         if task is not None:
+            working = self.running._tasks[task].elapsed  # its own clock: fal's queue left out
+            seconds = seconds if working is None else working
             self.running.remove_task(task)
         self.counts[outcome.status] += 1
-        took = f" in {outcome.seconds:.1f} s" if outcome.status == "rendered" else ""
+        took = f" in {seconds:.1f} s" if outcome.status == "rendered" else ""
         self.latest = f"; last: {outcome.job.id} {outcome.status}{took}"
         if outcome.status == "rendered":
             self.spent += outcome.record.get("actual_cost") or outcome.record.get("cost") or 0.0
