@@ -196,7 +196,7 @@ def build(
     from .build import open_project
     from .errors import BuildFailed
     from .progress import progress_listener
-    from .report import build_json
+    from .report import build_json, build_summary
 
     project = open_project(
         storyboard, cache_dir=cache_dir, backend=backend, draft=draft, **_remote()
@@ -232,36 +232,21 @@ def build(
             interrupt_told()
         raise
     if not no_review:
-        _review_after_build(project, before, result)
+        from .review import review_after_build
+
+        page = review_after_build(project, before, result)
+        if page is not None:
+            click.echo(f"review: {page}", err=True)
     if as_json:
         click.echo(json.dumps(build_json(result), indent=2))
         click.get_current_context().meta["grokreel.json_printed"] = True
     for note in result.warnings[len(project.plan.warnings) :]:
         click.echo(f"warning: {note}", err=True)
-    actual = f", actual ${result.actual_cost:.2f}" if result.actual_cost is not None else ""
-    summary = (
-        f"{result.count('rendered')} rendered, {result.count('cached')} cached, "
-        f"{result.count('failed')} failed, {result.count('skipped')} skipped; "
-        f"spend: estimated ${result.estimated_cost:.2f}{actual}"
-    )
-    click.echo(f"{summary}" + (f"; film: {result.output}" if result.output else ""), err=True)
+    click.echo(build_summary(result), err=True)
     if not result.ok:
         raise BuildFailed(
             {o.job.id: o.error or "" for o in result.outcomes.values() if o.status == "failed"}
         )
-
-
-def _review_after_build(project: Any, before: Any, result: Any) -> None:
-    """Rewrite the review page; a page that cannot be written is a warning, not a failed build."""
-    from .errors import GrokreelError
-    from .review import write_review
-
-    try:
-        page = write_review(project, before, result.outcomes)
-    except (GrokreelError, OSError) as exc:
-        result.warnings.append(f"the review page was not written: {exc}")
-        return
-    click.echo(f"review: {page}", err=True)
 
 
 @main.command()

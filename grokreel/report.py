@@ -12,7 +12,15 @@ from .execute import Outcome
 from .plan import Job, Plan
 from .state import NodeStatus
 
-__all__ = ["JSON_VERSION", "ConsoleListener", "build_json", "error_json", "plan_json", "plan_table"]
+__all__ = [
+    "JSON_VERSION",
+    "ConsoleListener",
+    "build_json",
+    "build_summary",
+    "error_json",
+    "plan_json",
+    "plan_table",
+]
 
 JSON_VERSION = 2  # of the --json summaries; 2: "version", "cost" objects, {"error": …}
 
@@ -31,6 +39,17 @@ def _spent(outcome: Outcome) -> dict[str, float | None]:
     if outcome.status != "rendered":
         return _cost(0.0)
     return _cost(outcome.record.get("cost") or 0.0, outcome.record.get("actual_cost"))
+
+
+def build_summary(result: BuildResult) -> str:
+    """The line a build ends with, in the CLI and in watch: counts, spend, the film."""
+    actual = f", actual ${result.actual_cost:.2f}" if result.actual_cost is not None else ""
+    film = f"; film: {result.output}" if result.output else ""
+    return (
+        f"{result.count('rendered')} rendered, {result.count('cached')} cached, "
+        f"{result.count('failed')} failed, {result.count('skipped')} skipped; "
+        f"spend: estimated ${result.estimated_cost:.2f}{actual}{film}"
+    )
 
 
 def build_json(result: BuildResult) -> dict[str, Any]:

@@ -278,23 +278,15 @@ class _Build:
 
     def _report(self, before: list[NodeStatus], result: BuildResult) -> None:
         """What `grokreel build` says after a build: new warnings, the review page, a summary."""
-        from .review import write_review
+        from .report import build_summary
+        from .review import review_after_build
 
+        self.cycle.review = review_after_build(self.project, before, result)
+        if self.cycle.review is not None:
+            _print(self.out, f"review: {self.cycle.review}")
         for note in result.warnings[len(self.project.plan.warnings) :]:
             _print(self.out, f"warning: {note}")
-        try:
-            self.cycle.review = write_review(self.project, before, result.outcomes)
-            _print(self.out, f"review: {self.cycle.review}")
-        except (GrokreelError, OSError) as exc:
-            _print(self.out, f"warning: the review page was not written: {exc}")
-        actual = f", actual ${result.actual_cost:.2f}" if result.actual_cost is not None else ""
-        film = f"; film: {result.output}" if result.output else ""
-        _print(
-            self.out,
-            f"{result.count('rendered')} rendered, {result.count('cached')} cached, "
-            f"{result.count('failed')} failed, {result.count('skipped')} skipped; "
-            f"spend: estimated ${result.estimated_cost:.2f}{actual}{film}",
-        )
+        _print(self.out, build_summary(result))
 
 
 def _listener(project: Project, before: list[NodeStatus], out: TextIO) -> Listener:

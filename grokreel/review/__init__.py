@@ -17,11 +17,11 @@ from ..config import find_config
 from .collect import Film, collect
 
 if TYPE_CHECKING:
-    from ..build import Project
+    from ..build import BuildResult, Project
     from ..execute import Outcome
     from ..state import NodeStatus
 
-__all__ = ["Film", "collect", "review_folder", "write_review"]
+__all__ = ["Film", "collect", "review_after_build", "review_folder", "write_review"]
 
 
 def review_folder(storyboard: Path) -> Path:
@@ -50,6 +50,20 @@ def write_review(
     if stamp is not None:
         (folder / STAMP).write_text(stamp)
     return page
+
+
+def review_after_build(
+    project: Project, before: list[NodeStatus], result: BuildResult
+) -> Path | None:
+    """The page after a build (`grokreel build`, each watch rebuild); a page that cannot be
+    written becomes one of the build's warnings, never a failed build."""
+    from ..errors import GrokreelError
+
+    try:
+        return write_review(project, before, result.outcomes)
+    except (GrokreelError, OSError) as exc:
+        result.warnings.append(f"the review page was not written: {exc}")
+        return None
 
 
 STAMP = ".inputs"  # the fingerprint of what the page in this folder was made from
