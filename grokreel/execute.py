@@ -44,7 +44,7 @@ __all__ = [
 Status = Literal["rendered", "cached", "failed", "skipped"]
 CUT_ENGINE = f"concat-1/{ENCODER}"
 FRAME_ENGINE = "pyav-frame-1"
-NORMALIZE_ENGINE = f"normalize-2/{ENCODER}"  # 2: titles and captions laid out per font run
+NORMALIZE_ENGINE = f"normalize-3/{ENCODER}"  # 3: PCM sound in clips (2: text per font run)
 ENGINES = {"cut": CUT_ENGINE, "frame": FRAME_ENGINE, "normalize": NORMALIZE_ENGINE}
 
 

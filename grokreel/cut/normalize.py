@@ -11,6 +11,9 @@ Three ways, cheapest first:
 
 Every result has exactly one frame per 1/fps and an audio track exactly as long, silent if the
 source had none, so the film's join can copy the picture and place the sound sample-accurately.
+That sound is 16-bit PCM: the join decodes every clip's sound and encodes the film's once, so an
+AAC encode here would only cost time (it was two thirds of a short clip's normalization) and a
+generation of loss. Title cards keep AAC: the OpenTimelineIO export hands them to editors.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from .text import Style, overlay_image, parse_colour
 __all__ = ["Card", "ClipSpec", "Overlay", "normalize_clip"]
 
 SILENCE = f"anullsrc=r={AUDIO_RATE}:cl=stereo"
+#: A clip's sound as the film's join reads it back: lossless and nearly free to write.
+CLIP_AUDIO_ARGS = ["-c:a", "pcm_s16le", "-ar", str(AUDIO_RATE), "-ac", "2"]
 
 
 @dataclass(frozen=True)
@@ -141,7 +146,7 @@ def _link(source: Path, dest: Path) -> None:
 
 
 def _remux(source: Path, dest: Path, fmt: FilmFormat, last: int, has_audio: bool) -> None:
-    """Copy the picture (cut after ``last`` frames); re-encode the sound to the exact length."""
+    """Copy the picture (cut after ``last`` frames); write the sound at the exact length."""
     inputs = ["-i", str(source)] + ([] if has_audio else ["-f", "lavfi", "-i", SILENCE])
     graph = _audio_graph("0:a" if has_audio else "1:a", 0.0, fmt.samples(last))
     run_ffmpeg(
@@ -157,7 +162,7 @@ def _remux(source: Path, dest: Path, fmt: FilmFormat, last: int, has_audio: bool
             "copy",
             "-frames:v",
             str(last),
-            *AUDIO_ARGS,
+            *CLIP_AUDIO_ARGS,
             str(dest),
         ],
         f"remux {source.name}",
@@ -196,7 +201,7 @@ def _encode(
             "-frames:v",
             str(last - first),
             *video_args(fmt),
-            *AUDIO_ARGS,
+            *CLIP_AUDIO_ARGS,
             str(dest),
         ],
         f"normalize {source.name}",
