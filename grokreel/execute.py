@@ -27,7 +27,7 @@ from .cut.encoding import ENGINE as ENCODER
 from .errors import GrokreelError, PlanError
 from .keys import FileHashes, job_key
 from .plan import Job, Plan
-from .slots import ADVICE, Slots, off_loop
+from .slots import IdleWorker, Slots, off_loop
 from .state import find_existing, is_fetchable
 
 __all__ = [
@@ -105,7 +105,7 @@ class Runner:
         self.plan, self.store, self.backend = plan, store, backend
         self.options = options or RunOptions()
         self.local = Slots(self.options.jobs)
-        self.advice = asyncio.Semaphore(1)  # clip QA: one at a time, a core left for the rest
+        self.idle = IdleWorker()  # clip QA, one clip at a time, on CPU the build leaves idle
         self.remote = asyncio.Semaphore(max(1, self.options.max_in_flight))
         self.urgency = plan.urgency(self._seconds)
         self.listener = listener or (lambda event: None)
@@ -118,6 +118,7 @@ class Runner:
         if store.remote is not None and hasattr(backend, "share"):
             backend.share(store.remote)  # one paid request per job across machines
         self.checks: list[asyncio.Task[None]] = []  # QA of rendered clips, off the chain's path
+        self.warming: asyncio.Future[None] | None = None  # the media stack's import (see _told)
 
     async def run(self, job_ids: list[str] | None = None) -> dict[str, Outcome]:
         """Run ``job_ids`` (default: all) and everything they need; return every outcome."""
@@ -132,10 +133,12 @@ class Runner:
             await asyncio.gather(*tasks.values())
             await asyncio.gather(*self.checks)
         finally:  # on Ctrl-C, let every job's cleanup (cancel queued requests…) run before closing
-            for task in [*tasks.values(), *self.checks]:
+            background = [*self.checks, *([self.warming] if self.warming else [])]
+            for task in [*tasks.values(), *background]:
                 task.cancel()
-            await asyncio.gather(*tasks.values(), *self.checks, return_exceptions=True)
+            await asyncio.gather(*tasks.values(), *background, return_exceptions=True)
             await self.backend.aclose()
+            self.idle.close()
         return {job_id: tasks[job_id].result() for job_id in tasks}
 
     async def _one(self, job: Job, tasks: dict[str, asyncio.Task[Outcome]]) -> Outcome:
@@ -380,9 +383,7 @@ class Runner:
             variation,
             Path(job.font[5:]) if job.font else None,
         )
-        result = await self.backend.render(
-            request, workdir, lambda state: self.listener((job, state))
-        )
+        result = await self.backend.render(request, workdir, self._told(job))
         extra = {
             "backend": self.backend.name,
             "endpoint": job.endpoint_id,
@@ -392,16 +393,34 @@ class Runner:
         } | result.extra
         return result.path, extra
 
+    def _told(self, job: Job) -> Callable[[str], None]:
+        """The backend's progress for ``job``, passed on. Once a paid request is queued the build
+        only waits, so the media stack its clip will need on arrival is imported then: off the
+        path from fal's answer to the next link's submit (it was a tenth of a second there)."""
+
+        def told(state: str) -> None:
+            if self.warming is None and state.startswith(("queued", "running")):
+                self.warming = asyncio.ensure_future(off_loop(_import_media_stack))
+            self.listener((job, state))
+
+        return told
+
     async def _check(self, job: Job, key: str, record: dict[str, Any]) -> None:
         """QA of a stored clip, beside the jobs that use it (its warnings are only advice, so a
         downstream submit need not wait for them); kept in the clip's record once known."""
-        async with self.advice, self.local.take(ADVICE):
-            await off_loop(self._checked, job, key, record)
+        await self.idle.run(self._checked, job, key, record)
 
     def _checked(self, job: Job, key: str, record: dict[str, Any]) -> None:
         record["qa"] = _qa(self.store.blob_path(record["output"]), job)
         with contextlib.suppress(OSError):  # a read-only cache: the warnings are still shown
             self.store.put_action(key, record)
+
+
+def _import_media_stack() -> None:
+    """PyAV (a downloaded clip is probed), numpy (QA) and the cut (normalizing)."""
+    import av  # noqa: F401
+
+    from .cut import jobs, qa  # noqa: F401
 
 
 def _earlier_takes(previous: dict[str, Any] | None, new: str) -> list[str]:
