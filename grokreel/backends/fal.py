@@ -319,6 +319,7 @@ class FalBackend:
         dest = workdir / f"{request.job_id}.mp4"
         try:
             size = await self.http.download(where, video["url"], dest)
+            self.uploads.downloaded(video["url"], size)
         except Gone:
             self.journal.clear(request.key)  # nothing left to fetch: the next build renders anew
             raise

@@ -5,7 +5,9 @@
 An upstream clip that fal rendered is passed by its fal URL while that URL still answers with the
 right size; local files (assets, grabbed frames, expired clips) go through fal's storage token and
 CDN upload once per content hash, however many shots or builds use them. Remote URLs are checked
-with one HEAD request, because fal's media URLs expire by account setting.
+with one HEAD request, because fal's media URLs expire by account setting; except a clip this
+backend downloaded minutes ago, whose URL is known alive (a chain's next link is submitted a
+round trip sooner).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = ["FAL_MEDIA_HOSTS", "Uploads"]
 
 FAL_MEDIA_HOSTS = ("fal.media", "fal.ai", "fal.run")
 TOKEN_MARGIN = 60.0  # renew a storage token this long before it expires
+FRESH = 600.0  # seconds a URL this backend downloaded from counts as alive without a HEAD
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Uploads:
         self._token_lock = asyncio.Lock()
         self._locks: dict[str, asyncio.Lock] = {}
         self._known: dict[str, str] = {}  # sha256 → URL verified during this process
+        self._downloaded: dict[str, tuple[float, int]] = {}  # URL → (when, bytes)
         self._fal_origins = {origin(http.queue_url), origin(http.rest_url)}
 
     def is_fal(self, url: str) -> bool:
@@ -58,10 +62,15 @@ class Uploads:
         on_fal = any(host == h or host.endswith(f".{h}") for h in FAL_MEDIA_HOSTS)
         return on_fal or origin(url) in self._fal_origins
 
+    def downloaded(self, url: str, size: int) -> None:
+        """``url`` just gave us ``size`` bytes: it is alive, no need to ask again for a while."""
+        self._downloaded[url] = (time.monotonic(), size)
+
     async def url_for(self, media: MediaInput, where: Where, progress: Progress) -> str:
         """A URL fal can read for ``media``: its fal URL while alive, else an (cached) upload."""
-        if media.url and self.is_fal(media.url) and await self._alive(media.url, media.path):
-            return media.url
+        if media.url and self.is_fal(media.url):
+            if self._fresh(media.url, media.path) or await self._alive(media.url, media.path):
+                return media.url
         async with self._locks.setdefault(media.sha256, asyncio.Lock()):
             url = self._known.get(media.sha256)
             if url is None:
@@ -71,6 +80,10 @@ class Uploads:
                     url = await self._upload(media, where)
                 self._known[media.sha256] = url
             return url
+
+    def _fresh(self, url: str, path: Path) -> bool:
+        when, size = self._downloaded.get(url, (-FRESH, -1))
+        return time.monotonic() - when < FRESH and size == path.stat().st_size
 
     async def _alive(self, url: str, path: Path) -> bool:
         """One HEAD: the URL answers 2xx and, when it says its size, the size is ours."""

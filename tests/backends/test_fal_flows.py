@@ -117,10 +117,12 @@ async def test_plain_urls_pass_through(backend, fal_env, tmp_path, board_dir):
 
 def test_uploads_once_per_content_and_reuses_fal_urls(build_fal, write_board, fal_env):
     """Same bytes are uploaded once, across shots and builds; an upstream fal clip is passed
-    by URL while it lives and uploaded once it has expired."""
+    by URL while it lives and uploaded once it has expired. A clip downloaded by the same build
+    is passed without asking its URL first (a HEAD per link of a chain)."""
     board = write_board(REUSE)
     result = build_fal(board, ["a", "b", "c"])
     assert result.ok and fal_env.count("upload") == 1 and fal_env.count("token") == 1
+    assert fal_env.count("head") == 0
     by_shot = {s.input["prompt"]: s.input for s in fal_env.submissions}
     assert by_shot["onward"]["video_url"] == result.outcomes["a"].record["source_url"]
     assert by_shot["first"]["image_url"] == by_shot["second"]["image_url"]
@@ -134,6 +136,7 @@ def test_uploads_once_per_content_and_reuses_fal_urls(build_fal, write_board, fa
     )
     assert build_fal(board, ["b", "c"]).ok
     assert fal_env.count("upload") == 3  # the asset again, and clip `a` whose URL expired
+    assert fal_env.count("head") >= 1  # `a` came from the cache: its URL was asked first
     latest = {s.input["prompt"]: s.input for s in fal_env.submissions}
     assert latest["onward again"]["video_url"] != by_shot["onward"]["video_url"]
 
