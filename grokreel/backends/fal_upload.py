@@ -68,9 +68,8 @@ class Uploads:
 
     async def url_for(self, media: MediaInput, where: Where, progress: Progress) -> str:
         """A URL fal can read for ``media``: its fal URL while alive, else an (cached) upload."""
-        if media.url and self.is_fal(media.url):
-            if self._fresh(media.url, media.path) or await self._alive(media.url, media.path):
-                return media.url
+        if media.url and self.is_fal(media.url) and await self._usable(media.url, media.path):
+            return media.url
         async with self._locks.setdefault(media.sha256, asyncio.Lock()):
             url = self._known.get(media.sha256)
             if url is None:
@@ -81,9 +80,12 @@ class Uploads:
                 self._known[media.sha256] = url
             return url
 
-    def _fresh(self, url: str, path: Path) -> bool:
+    async def _usable(self, url: str, path: Path) -> bool:
+        """Downloaded by this backend minutes ago, with our size; else asked with a HEAD."""
         when, size = self._downloaded.get(url, (-FRESH, -1))
-        return time.monotonic() - when < FRESH and size == path.stat().st_size
+        if time.monotonic() - when < FRESH and size == path.stat().st_size:
+            return True
+        return await self._alive(url, path)
 
     async def _alive(self, url: str, path: Path) -> bool:
         """One HEAD: the URL answers 2xx and, when it says its size, the size is ours."""
