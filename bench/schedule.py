@@ -18,6 +18,8 @@ result was first fetched: the difference is the noticed-lag.
   same with the board's normalizations sharing this machine's cores (every chain ends at once);
 - the sequential loop is fal's own client, ``fal_client.subscribe`` then a download, one job after
   another, on the same server (``pip install -e .[bench]``; skipped with a note when missing);
+- link: from fal's COMPLETED of a clip to the submit of the extend that needs it, as the server
+  saw both (the result fetch, the download, storing it, the next submit);
 - the fallback row is the 6×2 board again with the status stream refused (polling only);
 - no-op: a second build of a cached 100- and 300-shot board (in process, and the CLI's wall),
   and the CLI's ``plan`` and ``validate`` of the same boards, with their 100 → 300 growth.
@@ -58,6 +60,7 @@ class Run:
     cores: int
     ok: bool
     lags: list[float]
+    links: list[float]  # fal said COMPLETED → the next link of the chain was submitted
     status_calls: int
     uploads: int
 
@@ -174,6 +177,12 @@ def measure(fal, root: Path, width: int, depth: int, label: str) -> Run:
         for j in jobs
         if j.completed and j.request_id in first_result
     ]
+    by_url = {j.video["url"]: j for j in jobs if j.video and j.completed}
+    links = [
+        j.submitted - by_url[j.input["video_url"]].completed  # type: ignore[operator]
+        for j in jobs
+        if j.input.get("video_url") in by_url
+    ]
     polls = sum(1 for c in calls if c.phase in ("status", "stream"))
     return Run(
         label,
@@ -187,6 +196,7 @@ def measure(fal, root: Path, width: int, depth: int, label: str) -> Run:
         got["cores"],
         bool(got["ok"]),
         lags,
+        links,
         polls,
         len(fal.uploads) - uploads,
     )
@@ -285,8 +295,8 @@ def stock_clips(folder: Path) -> dict[str, Path]:
 def table(runs: list[Run], latency: float, naive: dict[tuple[int, int], float | None]) -> None:
     head = (
         f"{'board':<20}{'jobs':>5}{'crit s':>7}{'floor s':>8}{'wall s':>7}{'×crit':>6}"
-        f"{'×floor':>7}{'paid×':>6}{'seq s':>7}{'speedup':>8}{'lag ms':>7}{'st/job':>7}"
-        f"{'cut %':>6}{'ok':>4}{'upl':>4}"
+        f"{'×floor':>7}{'paid×':>6}{'seq s':>7}{'speedup':>8}{'lag ms':>7}{'link ms':>8}"
+        f"{'st/job':>7}{'cut %':>6}{'ok':>4}{'upl':>4}"
     )
     print(head)
     print("-" * len(head))
@@ -296,16 +306,18 @@ def table(runs: list[Run], latency: float, naive: dict[tuple[int, int], float | 
         seq_s = f"{seq:7.1f}" if seq else f"{'—':>7}"
         speed = f"{seq / r.wall:7.1f}×" if seq else f"{'—':>8}"
         lag = 1000 * statistics.median(r.lags) if r.lags else float("nan")
+        link = 1000 * statistics.median(r.links) if r.links else float("nan")
         print(
             f"{r.label:<20}{r.jobs:>5}{crit:7.2f}{floor:8.2f}{r.wall:7.2f}{r.wall / crit:6.2f}"
             f"{r.wall / floor:7.2f}{r.paid_wall / (r.depth * latency):6.2f}{seq_s}{speed}"
-            f"{lag:7.0f}{r.status_calls / max(1, r.jobs):7.1f}{100 * r.cut / r.wall:6.0f}"
-            f"{'yes' if r.ok else 'NO':>4}{r.uploads:>4}"
+            f"{lag:7.0f}{link:8.0f}{r.status_calls / max(1, r.jobs):7.1f}"
+            f"{100 * r.cut / r.wall:6.0f}{'yes' if r.ok else 'NO':>4}{r.uploads:>4}"
         )
     print(
-        "crit: D × (queue + run) + the median normalization + the cut (unlimited cores); "
-        "floor: the same with the\nboard's normalizations sharing this machine's cores; "
-        "paid×: when the last paid clip was stored ÷ D × (queue + run)"
+        "crit: D × (queue + run) + the median normalization + the cut (unlimited cores)\n"
+        "floor: the same with the board's normalizations sharing this machine's cores\n"
+        "paid×: when the last paid clip was stored ÷ D × (queue + run)\n"
+        "link ms: from fal's COMPLETED of a chain's clip to the submit of its next link (median)"
     )
 
 
