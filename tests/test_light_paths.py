@@ -3,6 +3,7 @@ importing it costs more than the whole no-op build of a 300-shot board."""
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 
@@ -16,6 +17,13 @@ UNNEEDED = ("httpx", "jinja2", "rich")
 WRAPPER = """
 import atexit, runpy, sys
 atexit.register(lambda: print("MODULES", " ".join(sorted(sys.modules))))
+sys.argv = ["grokreel", *sys.argv[1:]]
+runpy.run_module("grokreel", run_name="__main__")
+"""
+# The same, printing how many objects the start-up froze out of the cycle collector's sight.
+FROZEN = """
+import atexit, gc, runpy, sys
+atexit.register(lambda: print("FROZEN", gc.get_freeze_count()))
 sys.argv = ["grokreel", *sys.argv[1:]]
 runpy.run_module("grokreel", run_name="__main__")
 """
@@ -55,3 +63,19 @@ def test_a_no_op_build_in_a_log_imports_no_network_template_or_terminal_library(
     assert out.returncode == 0 and "0 rendered" in out.stderr, out.stderr
     modules = set(out.stdout.split("MODULES", 1)[1].split())
     assert sorted(m for m in modules if m.split(".")[0] in UNNEEDED) == []
+
+
+@pytest.mark.parametrize("command", [["build", "--backend", "animatic"], ["validate"]])
+def test_a_command_of_its_own_process_freezes_what_it_imported(cached_board, command):
+    """The collector no longer traverses the modules' objects while they load and at exit."""
+    argv = [sys.executable, "-c", FROZEN, command[0], str(cached_board), *command[1:]]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout.split("FROZEN", 1)[1]) > 10_000
+
+
+def test_a_command_run_in_process_leaves_the_callers_collector_alone(cli, cached_board):
+    """CliRunner (any caller passing ``args``) gets its collector back enabled, nothing frozen."""
+    before = gc.get_freeze_count()
+    assert cli("validate", str(cached_board)).exit_code == 0
+    assert gc.isenabled() and gc.get_freeze_count() == before
