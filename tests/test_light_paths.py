@@ -11,8 +11,9 @@ import pytest
 
 HEAVY = ("moviepy", "av", "numpy", "PIL")
 # Not needed by a cached offline build in a log (no terminal): the network client, Jinja2 (only
-# for prompt templates and the review page, which is left alone when unchanged) and Rich.
-UNNEEDED = ("httpx", "jinja2", "rich")
+# for prompt templates and the review page, which is left alone when unchanged), Rich, and
+# filelock (a no-op build changes no shared record, so it takes no lock).
+UNNEEDED = ("httpx", "jinja2", "rich", "filelock")
 # Runs grokreel's CLI as `python -m grokreel` does, then prints every module it imported.
 WRAPPER = """
 import atexit, runpy, sys
