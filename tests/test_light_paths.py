@@ -14,6 +14,8 @@ HEAVY = ("moviepy", "av", "numpy", "PIL")
 # for prompt templates and the review page, which is left alone when unchanged), Rich, and
 # filelock (a no-op build changes no shared record, so it takes no lock).
 UNNEEDED = ("httpx", "jinja2", "rich", "filelock")
+# Only a build runs jobs: `plan` and `validate` import neither the runner nor what it runs on.
+RUNNER = ("asyncio", "ssl", "filelock", "grokreel.execute")
 # Runs grokreel's CLI as `python -m grokreel` does, then prints every module it imported.
 WRAPPER = """
 import atexit, runpy, sys
@@ -54,6 +56,16 @@ def test_a_cached_build_plan_and_validate_import_no_media_stack(cached_board, co
     assert sorted(m for m in modules if m.split(".")[0] in HEAVY) == []
     if command[0] == "build":
         assert "0 rendered" in out.stderr
+
+
+@pytest.mark.parametrize("command", [["plan", "--backend", "animatic"], ["validate"]])
+def test_plan_and_validate_import_no_runner(cached_board, command):
+    """asyncio (with ssl), filelock and the runner are a build's: tens of milliseconds here."""
+    argv = [sys.executable, "-c", WRAPPER, command[0], str(cached_board), *command[1:]]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    modules = set(out.stdout.split("MODULES", 1)[1].split())
+    assert sorted(m for m in modules if m in RUNNER) == []
 
 
 def test_a_no_op_build_in_a_log_imports_no_network_template_or_terminal_library(cached_board):

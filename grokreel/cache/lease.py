@@ -12,7 +12,6 @@ under ``mutex`` so two writers never lose each other's entries.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -23,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from .store import atomic_write_text
 
 if TYPE_CHECKING:
+    import asyncio
+
     from filelock import FileLock
 
 __all__ = ["Leases", "mutex", "update_json"]
@@ -50,6 +51,8 @@ class Leases:
     async def hold(self, key: str, waiting: Callable[[], None]) -> AsyncIterator[None]:
         """Hold ``key``'s lease for the block; ``waiting()`` is called once if another build
         (or another job of this one) holds it first."""
+        import asyncio  # here: `plan` imports this module (update_json) and holds no lease
+
         local = self._local.setdefault(key, asyncio.Lock())
         told = local.locked()
         if told:
