@@ -36,7 +36,8 @@ Prompt = Annotated[str, Field(min_length=1, max_length=MAX_PROMPT)]
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Validators are built on first use: a text-only storyboard never builds the other four.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     prompt: Prompt
 
@@ -74,7 +75,7 @@ class ExtendVideoInput(_Input):
 class VideoFile(BaseModel):
     """The video the API returns (fields beyond the seed's are kept, e.g. ``file_size``)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     url: str
     content_type: str | None = None
@@ -88,7 +89,7 @@ class VideoFile(BaseModel):
 
 
 class VideoOutput(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     video: VideoFile
 

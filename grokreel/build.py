@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from .backends import default_backend, make_backend
+from .backends import MAX_IN_FLIGHT, default_backend, make_backend
 from .cache.lock import LockFile, lock_path
 from .cache.remote import Remote, open_remote, remote_url
 from .cache.store import Store, atomic_write_text, sha256_file
 from .config import find_config, load_config, project_root
 from .cost import PriceTable, load_prices
 from .errors import PathError, PlanError
-from .execute import ENGINES, MAX_IN_FLIGHT, Listener, Outcome, Runner, RunOptions, local_slots
-from .keys import KEY_SCHEMA, resolve_refs
+from .keys import ENGINES, KEY_SCHEMA, resolve_refs
 from .plan import Plan, compile_file
 from .state import BuildState, NodeStatus, plan_status
+
+if TYPE_CHECKING:  # the runner and asyncio are imported when a build runs, not for `plan`
+    from .execute import Listener, Outcome, Runner
 
 __all__ = ["BuildResult", "Project", "open_project"]
 
@@ -121,6 +122,8 @@ class Project:
     def build(self, **options: Any) -> BuildResult:
         """Render what is missing and assemble the film (unless shot targets are given); the
         options are ``build_async``'s. Ctrl-C stops it as a cancelled ``build_async`` stops."""
+        import asyncio
+
         return asyncio.run(self.build_async(**options))
 
     async def build_async(
@@ -139,6 +142,8 @@ class Project:
         """``build`` as a coroutine, for a caller that must stop it midway (`grokreel watch`, on
         a save): cancelling its task takes the Ctrl-C path, where queued requests are cancelled,
         running ones stay journaled and finished jobs are remembered, then CancelledError."""
+        from .execute import Runner, RunOptions, local_slots
+
         dest = self.output_path(output) if not targets else None
         job_ids = self.target_jobs(targets)
         lock = self.lock

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from .edge import EdgeGroup, interrupt_told, remember
+from .startup import importing
 
 storyboard_arg = click.argument(
     "storyboard", type=click.Path(path_type=Path), callback=remember("storyboard")
@@ -83,7 +84,8 @@ def main() -> None:
 @storyboard_arg
 def validate(storyboard: Path) -> None:
     """Check a storyboard and report every problem with FILE:LINE:COL."""
-    from .plan import compile_file
+    with importing():
+        from .plan import compile_file
 
     plan = compile_file(storyboard)
     for warning in plan.warnings:
@@ -103,9 +105,10 @@ def plan(
     storyboard: Path, cache_dir: Path | None, backend: str | None, draft: bool, as_json: bool
 ) -> None:
     """Show what a build would do, node by node, and why."""
-    from .build import open_project
-    from .draft import saving
-    from .report import plan_json, plan_table
+    with importing():
+        from .build import open_project
+        from .draft import saving
+        from .report import plan_json, plan_table
 
     project = open_project(
         storyboard, cache_dir=cache_dir, backend=backend, draft=draft, **_remote()
@@ -193,10 +196,11 @@ def build(
     as_json: bool,
 ) -> None:
     """Render what changed and assemble the film. With SHOTS, render just those (no cut)."""
-    from .build import open_project
-    from .errors import BuildFailed
-    from .progress import progress_listener
-    from .report import build_json, build_summary
+    with importing():
+        from .build import open_project
+        from .errors import BuildFailed
+        from .progress import progress_listener
+        from .report import build_json, build_summary
 
     project = open_project(
         storyboard, cache_dir=cache_dir, backend=backend, draft=draft, **_remote()
@@ -255,8 +259,9 @@ def build(
 @backend_opt
 def review(storyboard: Path, cache_dir: Path | None, backend: str | None) -> None:
     """Write FILE.review/index.html: every shot with its prompts, status, costs and takes."""
-    from .build import open_project
-    from .review import write_review
+    with importing():
+        from .build import open_project
+        from .review import write_review
 
     project = open_project(storyboard, cache_dir=cache_dir, backend=backend)
     click.echo(write_review(project))
@@ -283,8 +288,9 @@ def watch(
     backend: str | None,
 ) -> None:
     """Rebuild on every save of FILE, its assets or grokreel.toml; Ctrl-C to stop."""
-    from .backends import default_backend
-    from .watch import Watcher, WatchOptions
+    with importing():
+        from .backends import default_backend
+        from .watch import Watcher, WatchOptions
 
     options = WatchOptions(backend or default_backend(), not final, max_cost, cache_dir, jobs)
     _terminate_like_ctrl_c()  # the build under way is cancelled cleanly, in this process
@@ -337,9 +343,10 @@ def _dry_run(
 @backend_opt
 def why(storyboard: Path, shot: str, cache_dir: Path | None, backend: str | None) -> None:
     """Explain one node in full: its request, inputs, key, and why it would run."""
-    from .build import open_project
-    from .errors import PlanError
-    from .report import why_text
+    with importing():
+        from .build import open_project
+        from .errors import PlanError
+        from .report import why_text
 
     project = open_project(storyboard, cache_dir=cache_dir, backend=backend, **_remote())
     statuses = {s.job.id: s for s in project.status()}
@@ -458,8 +465,9 @@ def export(
     backend: str | None,
 ) -> None:
     """Export the built cut for an editor (Resolve, Premiere…) as OpenTimelineIO, with its media."""
-    from .build import open_project
-    from .cut.otio import check_destination, export_otio, media_dir_for
+    with importing():
+        from .build import open_project
+        from .cut.otio import check_destination, export_otio, media_dir_for
 
     check_destination(otio_path)
     project = open_project(storyboard, cache_dir=cache_dir, backend=backend, **_remote())
@@ -479,7 +487,8 @@ def export(
 )
 def graph(storyboard: Path, fmt: str) -> None:
     """Print the job graph as Graphviz DOT or Mermaid."""
-    from .plan import compile_file
+    with importing():
+        from .plan import compile_file
 
     plan = compile_file(storyboard)
     click.echo(_mermaid(plan) if fmt == "mermaid" else _dot(plan))

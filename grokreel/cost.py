@@ -30,7 +30,7 @@ Price = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
 class PriceTable(BaseModel):
     """USD prices. ``per_second[endpoint][resolution]`` overrides ``output_per_second``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     output_per_second: dict[str, Price] = Field(
         default_factory=lambda: {"480p": 0.05, "720p": 0.07}

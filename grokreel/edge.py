@@ -24,6 +24,7 @@ from typing import Any
 import click
 
 from .errors import GrokreelError, StoryboardError
+from .startup import own_process
 
 __all__ = [
     "EXIT_ERROR",
@@ -72,6 +73,13 @@ def interrupt_told() -> None:
 
 class EdgeGroup(click.Group):
     """A click group whose sub-commands never end in a traceback (see the module docstring)."""
+
+    def main(self, args: Any = None, *rest: Any, **extra: Any) -> Any:
+        """Without ``args`` the command line is the process's own (the ``grokreel`` script,
+        ``python -m grokreel``), so its start-up may freeze what it imports (startup.py)."""
+        if args is None:
+            own_process()
+        return super().main(args, *rest, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

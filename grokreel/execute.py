@@ -23,9 +23,8 @@ from .cache.lease import Leases
 from .cache.lock import LockFile
 from .cache.store import Store
 from .cost import PriceTable, estimate
-from .cut.encoding import ENGINE as ENCODER
 from .errors import GrokreelError, PlanError
-from .keys import FileHashes, job_key
+from .keys import CUT_ENGINE, ENGINES, FileHashes, job_key
 from .plan import Job, Plan
 from .slots import IdleWorker, Slots, off_loop
 from .state import find_existing, is_fetchable
@@ -42,10 +41,6 @@ __all__ = [
 ]
 
 Status = Literal["rendered", "cached", "failed", "skipped"]
-CUT_ENGINE = f"concat-1/{ENCODER}"
-FRAME_ENGINE = "pyav-frame-1"
-NORMALIZE_ENGINE = f"normalize-3/{ENCODER}"  # 3: PCM sound in clips (2: text per font run)
-ENGINES = {"cut": CUT_ENGINE, "frame": FRAME_ENGINE, "normalize": NORMALIZE_ENGINE}
 
 
 def local_slots() -> int:

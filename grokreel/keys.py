@@ -17,11 +17,17 @@ from typing import Any
 
 from .backends import animatic
 from .cache.store import canonical_json, sha256_file
+from .cut.encoding import ENGINE as ENCODER
 from .plan import Job
 
-__all__ = ["KEY_SCHEMA", "FileHashes", "job_key", "resolve_refs"]
+__all__ = ["ENGINES", "KEY_SCHEMA", "FileHashes", "job_key", "resolve_refs"]
 
 KEY_SCHEMA = 1
+# The local code that makes each kind of local job's output, in that job's key (``engine``).
+CUT_ENGINE = f"concat-1/{ENCODER}"
+FRAME_ENGINE = "pyav-frame-1"
+NORMALIZE_ENGINE = f"normalize-3/{ENCODER}"  # 3: PCM sound in clips (2: text per font run)
+ENGINES = {"cut": CUT_ENGINE, "frame": FRAME_ENGINE, "normalize": NORMALIZE_ENGINE}
 
 
 class FileHashes:

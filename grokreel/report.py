@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .build import BuildResult
 from .errors import Diagnostic, GrokreelError, StoryboardError
-from .execute import Outcome
 from .plan import Job, Plan
 from .state import NodeStatus
+
+if TYPE_CHECKING:  # `plan` prints its table without importing the runner (and asyncio)
+    from .execute import Outcome
 
 __all__ = [
     "JSON_VERSION",

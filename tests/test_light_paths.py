@@ -3,6 +3,7 @@ importing it costs more than the whole no-op build of a 300-shot board."""
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 
@@ -10,12 +11,22 @@ import pytest
 
 HEAVY = ("moviepy", "av", "numpy", "PIL")
 # Not needed by a cached offline build in a log (no terminal): the network client, Jinja2 (only
-# for prompt templates and the review page, which is left alone when unchanged) and Rich.
-UNNEEDED = ("httpx", "jinja2", "rich")
+# for prompt templates and the review page, which is left alone when unchanged), Rich, and
+# filelock (a no-op build changes no shared record, so it takes no lock).
+UNNEEDED = ("httpx", "jinja2", "rich", "filelock")
+# Only a build runs jobs: `plan` and `validate` import neither the runner nor what it runs on.
+RUNNER = ("asyncio", "ssl", "filelock", "grokreel.execute")
 # Runs grokreel's CLI as `python -m grokreel` does, then prints every module it imported.
 WRAPPER = """
 import atexit, runpy, sys
 atexit.register(lambda: print("MODULES", " ".join(sorted(sys.modules))))
+sys.argv = ["grokreel", *sys.argv[1:]]
+runpy.run_module("grokreel", run_name="__main__")
+"""
+# The same, printing how many objects the start-up froze out of the cycle collector's sight.
+FROZEN = """
+import atexit, gc, runpy, sys
+atexit.register(lambda: print("FROZEN", gc.get_freeze_count()))
 sys.argv = ["grokreel", *sys.argv[1:]]
 runpy.run_module("grokreel", run_name="__main__")
 """
@@ -47,6 +58,16 @@ def test_a_cached_build_plan_and_validate_import_no_media_stack(cached_board, co
         assert "0 rendered" in out.stderr
 
 
+@pytest.mark.parametrize("command", [["plan", "--backend", "animatic"], ["validate"]])
+def test_plan_and_validate_import_no_runner(cached_board, command):
+    """asyncio (with ssl), filelock and the runner are a build's: tens of milliseconds here."""
+    argv = [sys.executable, "-c", WRAPPER, command[0], str(cached_board), *command[1:]]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    modules = set(out.stdout.split("MODULES", 1)[1].split())
+    assert sorted(m for m in modules if m in RUNNER) == []
+
+
 def test_a_no_op_build_in_a_log_imports_no_network_template_or_terminal_library(cached_board):
     """Each of these costs tens of milliseconds of every no-op's start-up."""
     argv = [sys.executable, "-c", WRAPPER, "build", str(cached_board), "--backend", "animatic"]
@@ -55,3 +76,19 @@ def test_a_no_op_build_in_a_log_imports_no_network_template_or_terminal_library(
     assert out.returncode == 0 and "0 rendered" in out.stderr, out.stderr
     modules = set(out.stdout.split("MODULES", 1)[1].split())
     assert sorted(m for m in modules if m.split(".")[0] in UNNEEDED) == []
+
+
+@pytest.mark.parametrize("command", [["build", "--backend", "animatic"], ["validate"]])
+def test_a_command_of_its_own_process_freezes_what_it_imported(cached_board, command):
+    """The collector no longer traverses the modules' objects while they load and at exit."""
+    argv = [sys.executable, "-c", FROZEN, command[0], str(cached_board), *command[1:]]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout.split("FROZEN", 1)[1]) > 10_000
+
+
+def test_a_command_run_in_process_leaves_the_callers_collector_alone(cli, cached_board):
+    """CliRunner (any caller passing ``args``) gets its collector back enabled, nothing frozen."""
+    before = gc.get_freeze_count()
+    assert cli("validate", str(cached_board)).exit_code == 0
+    assert gc.isenabled() and gc.get_freeze_count() == before

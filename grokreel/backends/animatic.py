@@ -6,7 +6,6 @@ truncated to 8 s) so a storyboard's structure, timing and cut can be checked bef
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,8 @@ class AnimaticBackend:
     async def render(
         self, request: RenderRequest, workdir: Path, progress: Progress
     ) -> RenderResult:
+        import asyncio  # here: the cache keys (keys.py) import this module for `plan` too
+
         progress("drafting")
         dest = workdir / f"{request.job_id}.mp4"
         try:

@@ -12,17 +12,19 @@ under ``mutex`` so two writers never lose each other's entries.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
-
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING, Any
 
 from .store import atomic_write_text
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from filelock import FileLock
 
 __all__ = ["Leases", "mutex", "update_json"]
 
@@ -30,6 +32,9 @@ POLL_SECONDS = 0.1  # how often a waiting build tries a lease another build hold
 
 
 def _lock(path: Path) -> FileLock:
+    # Imported here: a no-op build takes no lock (update_json), and `plan` none at all.
+    from filelock import FileLock
+
     path.parent.mkdir(parents=True, exist_ok=True)
     return FileLock(path, thread_local=False)
 
@@ -46,6 +51,8 @@ class Leases:
     async def hold(self, key: str, waiting: Callable[[], None]) -> AsyncIterator[None]:
         """Hold ``key``'s lease for the block; ``waiting()`` is called once if another build
         (or another job of this one) holds it first."""
+        import asyncio  # here: `plan` imports this module (update_json) and holds no lease
+
         local = self._local.setdefault(key, asyncio.Lock())
         told = local.locked()
         if told:
@@ -64,6 +71,8 @@ class Leases:
 
 
 def _try(lock: FileLock) -> bool:
+    from filelock import Timeout
+
     try:
         lock.acquire(blocking=False)
     except Timeout:
@@ -91,17 +100,32 @@ def update_json(
 ) -> dict[str, Any]:
     """Read ``path`` (a JSON object; missing or unreadable → ``{}``), apply ``change`` and write
     ``dump`` of the result atomically (unless unchanged), all under the file's mutex: a merge,
-    never a lost update or a torn file."""
-    with mutex(cache_dir, path):
-        try:
-            text: str | None = path.read_text(encoding="utf-8")
-            current = json.loads(text or "")
-        except (FileNotFoundError, ValueError):
-            text, current = None, {}
+    never a lost update or a torn file.
+
+    A change the file already holds (a no-op build's) needs no mutex: writes are atomic, so the
+    file read is some build's whole result, and leaving it as it is loses nobody's update. Only
+    a real change is made under the mutex, from the file as it is then (``change`` is pure: it
+    may be applied twice)."""
+
+    def merged() -> tuple[str | None, dict[str, Any], bool]:
+        text, current = _read(path)
         updated = change(current if isinstance(current, dict) else {})
-        if text is not None and updated == current:
-            return updated  # a no-op build: nothing to encode, nothing to write
-        new = dump(updated)
-        if new != text:
+        return text, updated, text is not None and updated == current
+
+    text, updated, unchanged = merged()
+    if unchanged:
+        return updated  # a no-op build: no lock, nothing to encode, nothing to write
+    with mutex(cache_dir, path):
+        text, updated, unchanged = merged()
+        if not unchanged and (new := dump(updated)) != text:
             atomic_write_text(path, new)
     return updated
+
+
+def _read(path: Path) -> tuple[str | None, Any]:
+    """``path``'s text and JSON value; (None, {}) when it is missing or unreadable."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        return text, json.loads(text or "")
+    except (FileNotFoundError, ValueError):
+        return None, {}

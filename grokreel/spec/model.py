@@ -40,7 +40,8 @@ Colour = Annotated[str, Field(pattern=r"^(#[0-9A-Fa-f]{3}|#[0-9A-Fa-f]{6}|[A-Za-
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Validators are built on first use: Storyboard builds what it nests, in one validator.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Defaults(_Strict):
@@ -217,7 +218,7 @@ class Title(_Strict):
 class CutItem(_Strict):
     """One clip of the final film (a shot, trimmed and titled), or a title card (no shot)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     shot: str | None = None
     """The shot this clip shows."""
