@@ -26,7 +26,7 @@ from .cost import PriceTable, estimate
 from .errors import GrokreelError, PlanError
 from .keys import CUT_ENGINE, ENGINES, FileHashes, job_key
 from .plan import Job, Plan
-from .slots import IdleWorker, Slots, off_loop
+from .slots import ADVICE, Slots, off_loop
 from .state import find_existing, is_fetchable
 
 __all__ = [
@@ -100,7 +100,7 @@ class Runner:
         self.plan, self.store, self.backend = plan, store, backend
         self.options = options or RunOptions()
         self.local = Slots(self.options.jobs)
-        self.idle = IdleWorker()  # clip QA, one clip at a time, on CPU the build leaves idle
+        self.advice = asyncio.Semaphore(1)  # clip QA: one at a time, a core left for the rest
         self.remote = asyncio.Semaphore(max(1, self.options.max_in_flight))
         self.urgency = plan.urgency(self._seconds)
         self.listener = listener or (lambda event: None)
@@ -133,7 +133,6 @@ class Runner:
                 task.cancel()
             await asyncio.gather(*tasks.values(), *background, return_exceptions=True)
             await self.backend.aclose()
-            self.idle.close()
         return {job_id: tasks[job_id].result() for job_id in tasks}
 
     async def _one(self, job: Job, tasks: dict[str, asyncio.Task[Outcome]]) -> Outcome:
@@ -403,7 +402,8 @@ class Runner:
     async def _check(self, job: Job, key: str, record: dict[str, Any]) -> None:
         """QA of a stored clip, beside the jobs that use it (its warnings are only advice, so a
         downstream submit need not wait for them); kept in the clip's record once known."""
-        await self.idle.run(self._checked, job, key, record)
+        async with self.advice, self.local.take(ADVICE):
+            await off_loop(self._checked, job, key, record)
 
     def _checked(self, job: Job, key: str, record: dict[str, Any]) -> None:
         record["qa"] = _qa(self.store.blob_path(record["output"]), job)

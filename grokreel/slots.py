@@ -13,21 +13,17 @@ journal entry, a clip's record) stalls all of them at once, so those writes go t
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import heapq
 import itertools
-import os
-import sys
-import threading
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
-__all__ = ["IdleWorker", "Slots", "off_loop"]
+__all__ = ["ADVICE", "Slots", "off_loop"]
 
 T = TypeVar("T")
+
+ADVICE = -1.0  # work nothing waits for (clip QA): runs only when no job wants the slot
 
 
 class Slots:
@@ -71,37 +67,7 @@ class Slots:
 async def off_loop(fn: Callable[..., T], *args: object) -> T:
     """``fn(*args)`` in a thread, so the event loop goes on with every other job; a cancel
     (Ctrl-C) waits for it to end, so a record or a clip is never half written when a build stops."""
-    return await _to_the_end(asyncio.ensure_future(asyncio.to_thread(fn, *args)))
-
-
-class IdleWorker:
-    """One thread at the lowest OS priority (where a thread's can be set: Linux), for work that
-    must not take CPU from the build; its thread is made on first use."""
-
-    def __init__(self) -> None:
-        self._pool: ThreadPoolExecutor | None = None
-
-    async def run(self, fn: Callable[..., T], *args: object) -> T:
-        """``fn(*args)`` on the idle thread; like ``off_loop``, a cancel waits for its end."""
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, "grokreel-idle", initializer=_lowest_priority)
-        loop = asyncio.get_running_loop()
-        return await _to_the_end(loop.run_in_executor(self._pool, functools.partial(fn, *args)))
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False)
-
-
-def _lowest_priority() -> None:
-    """Nice 19 for the calling thread. Linux keeps a nice value per thread (its id is a pid for
-    setpriority); elsewhere that id could name another process, so nothing is changed."""
-    if sys.platform == "linux":
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-
-
-async def _to_the_end(work: asyncio.Future[T]) -> T:
+    work = asyncio.ensure_future(asyncio.to_thread(fn, *args))
     try:
         return await asyncio.shield(work)
     except asyncio.CancelledError:

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import sys
 import threading
 import time
-from collections.abc import Iterator
 
-import pytest
-
-from grokreel.slots import IdleWorker, Slots, off_loop
+from grokreel.slots import ADVICE, Slots, off_loop
 
 
 async def test_a_freed_slot_goes_to_the_most_urgent_waiter():
@@ -29,12 +24,12 @@ async def test_a_freed_slot_goes_to_the_most_urgent_waiter():
     await asyncio.sleep(0)
     waiting = [
         asyncio.create_task(job(name, urgency))
-        for name, urgency in [("draft", 0.5), ("normalize", 2.0), ("frame", 63.0), ("cut", 1.0)]
+        for name, urgency in [("qa", ADVICE), ("normalize", 2.0), ("frame", 63.0), ("cut", 1.0)]
     ]
     await asyncio.sleep(0)
     gate.set()
     await asyncio.gather(first, *waiting)
-    assert order == ["first", "frame", "normalize", "cut", "draft"]
+    assert order == ["first", "frame", "normalize", "cut", "qa"]
 
 
 async def test_a_cancelled_waiter_never_keeps_a_slot():
@@ -65,15 +60,7 @@ async def test_a_cancelled_waiter_never_keeps_a_slot():
         pass
 
 
-@pytest.fixture
-def idle() -> Iterator[IdleWorker]:
-    worker = IdleWorker()
-    yield worker
-    worker.close()
-
-
-@pytest.mark.parametrize("way", ["off the loop", "on the idle thread"])
-async def test_a_cancel_waits_for_the_write(way: str, idle: IdleWorker):
+async def test_a_cancel_waits_for_the_write_off_the_loop():
     """Ctrl-C during a record's write: the write ends before the cancel is seen."""
     started, finished = threading.Event(), threading.Event()
 
@@ -82,27 +69,13 @@ async def test_a_cancel_waits_for_the_write(way: str, idle: IdleWorker):
         time.sleep(0.3)
         finished.set()
 
-    work = off_loop(slow_write) if way == "off the loop" else idle.run(slow_write)
-    task = asyncio.create_task(work)
+    task = asyncio.create_task(off_loop(slow_write))
     while not started.is_set():
         await asyncio.sleep(0.01)
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
     assert finished.is_set() and task.cancelled()
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="a per-thread nice value is Linux's")
-async def test_idle_work_runs_at_the_lowest_priority_and_the_rest_keeps_its_own(idle: IdleWorker):
-    """QA takes only CPU the build leaves idle; the loop and the write threads are untouched."""
-
-    def nice() -> int:
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    before = nice()
-    assert await idle.run(nice) == 19
-    assert await idle.run(lambda: threading.get_ident()) == await idle.run(threading.get_ident)
-    assert nice() == before and await off_loop(nice) == before
 
 
 async def test_off_loop_keeps_the_loop_free():
