@@ -136,8 +136,7 @@ KILL_POINTS = [
     ("status", 14),  # the chained extend queued or running
     ("result", 3),
     ("download", 3),  # the last clip: the kill lands before the cut
-    ("head", 1),  # the extend checks its upstream clip's fal URL
-]
+]  # no call comes between a clip's download and its extend's submit: its URL is passed unasked
 
 
 def at(fal: FalTestServer, action) -> Callable[[], None]:
