@@ -4,10 +4,13 @@ importing it costs more than the whole no-op build of a 300-shot board."""
 from __future__ import annotations
 
 import gc
+import os
 import subprocess
 import sys
 
 import pytest
+
+from grokreel.testing import FalTestServer
 
 HEAVY = ("moviepy", "av", "numpy", "PIL")
 # Not needed by a cached offline build in a log (no terminal): the network client, Jinja2 (only
@@ -92,3 +95,20 @@ def test_a_command_run_in_process_leaves_the_callers_collector_alone(cli, cached
     before = gc.get_freeze_count()
     assert cli("validate", str(cached_board)).exit_code == 0
     assert gc.isenabled() and gc.get_freeze_count() == before
+
+
+def test_a_no_op_build_on_fal_imports_no_network_stack(tmp_path):
+    """With FAL_KEY set (a real user's setting), a build that renders nothing never makes the
+    fal backend: no httpx, and not one call, though the server is gone."""
+    board = tmp_path / "film.yaml"
+    board.write_text("defaults: {resolution: 480p, duration: 1}\nshots: {a: {prompt: a lake}}\n")
+    build = [sys.executable, "-m", "grokreel", "build", str(board)]
+    with FalTestServer(key="light-key") as fal:
+        env = os.environ | fal.env()
+        subprocess.run(build, env=env, check=True, capture_output=True, timeout=300)
+        paid = len(fal.submissions)
+    argv = [sys.executable, "-c", WRAPPER, "build", str(board)]
+    out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    assert paid == 1 and out.returncode == 0 and "0 rendered" in out.stderr, out.stderr
+    modules = set(out.stdout.split("MODULES", 1)[1].split())
+    assert "grokreel.backends.fal" not in modules and "httpx" not in modules

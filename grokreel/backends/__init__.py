@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
+from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 from ..errors import PlanError
-from .base import MAX_IN_FLIGHT, Backend, MediaInput, Progress, RenderRequest, RenderResult
+from .base import (
+    MAX_IN_FLIGHT,
+    Backend,
+    MediaInput,
+    Progress,
+    RenderRequest,
+    RenderResult,
+    fal_key,
+    no_fal_key,
+)
 
 __all__ = [
     "Backend",
@@ -21,19 +32,14 @@ __all__ = [
 
 
 def available() -> list[str]:
-    names = ["animatic"]
-    try:
-        from . import fal  # noqa: F401
-    except ImportError:
-        return names
-    return names + ["fal"]
+    """The backends this installation can run; fal needs its network client, looked up here
+    without importing it."""
+    return ["animatic"] + (["fal"] if all(find_spec(m) for m in ("httpx", "stamina")) else [])
 
 
 def default_backend() -> str:
     """`fal` when FAL_KEY is set (and the fal backend is installed), else the offline animatic."""
-    env = os.environ
-    keyed = env.get("FAL_KEY") or (env.get("FAL_KEY_ID") and env.get("FAL_KEY_SECRET"))
-    return "fal" if keyed and "fal" in available() else "animatic"
+    return "fal" if fal_key() and "fal" in available() else "animatic"
 
 
 def make_backend(name: str, cache_dir: Path, *, max_in_flight: int = MAX_IN_FLIGHT) -> Backend:
@@ -44,7 +50,48 @@ def make_backend(name: str, cache_dir: Path, *, max_in_flight: int = MAX_IN_FLIG
 
         return AnimaticBackend()
     if name == "fal" and "fal" in available():
-        from .fal import FalBackend  # type: ignore[attr-defined]
+        if not fal_key():
+            raise no_fal_key()  # at once, not at the first render
 
-        return FalBackend.from_env(cache_dir, max_in_flight=max_in_flight)
+        def fal() -> Backend:
+            from .fal import FalBackend
+
+            return FalBackend.from_env(cache_dir, max_in_flight=max_in_flight)
+
+        return OnFirstRender("fal", fal)
     raise PlanError(f"unknown backend `{name}`; available: {', '.join(available())}")
+
+
+class OnFirstRender:
+    """A backend made when a job first renders on it: a build that renders nothing (a no-op)
+    never imports its network stack, a tenth of a second of its start-up."""
+
+    def __init__(self, name: str, make: Callable[[], Backend]):
+        self.name = name
+        self._make = make
+        self._made: Backend | None = None
+        self._remote: Any = None
+
+    def share(self, remote: Any) -> None:
+        """Passed on to the backend when it is made (only the fal backend shares a journal)."""
+        self._remote = remote
+
+    def backend(self) -> Backend:
+        if self._made is None:
+            self._made = self._make()
+            share = getattr(self._made, "share", None)
+            if self._remote is not None and share is not None:
+                share(self._remote)
+        return self._made
+
+    async def render(
+        self, request: RenderRequest, workdir: Path, progress: Progress
+    ) -> RenderResult:
+        return await self.backend().render(request, workdir, progress)
+
+    async def release(self, key: str, output: str) -> None:
+        await self.backend().release(key, output)
+
+    async def aclose(self) -> None:
+        if self._made is not None:
+            await self._made.aclose()

@@ -7,10 +7,13 @@ metadata. Everything above this interface is testable without a network.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+from ..errors import AuthError
 
 __all__ = [
     "MAX_IN_FLIGHT",
@@ -19,6 +22,8 @@ __all__ = [
     "Progress",
     "RenderRequest",
     "RenderResult",
+    "fal_key",
+    "no_fal_key",
 ]
 
 Progress = Callable[[str], None]
@@ -83,3 +88,20 @@ class Backend(Protocol):
     async def aclose(self) -> None:
         """Release connections; called once at the end of a build."""
         ...
+
+
+def fal_key() -> str:
+    """fal's key from the environment: FAL_KEY, or FAL_KEY_ID and FAL_KEY_SECRET; '' if unset."""
+    env = os.environ
+    if env.get("FAL_KEY"):
+        return env["FAL_KEY"]
+    if env.get("FAL_KEY_ID") and env.get("FAL_KEY_SECRET"):
+        return f"{env['FAL_KEY_ID']}:{env['FAL_KEY_SECRET']}"
+    return ""
+
+
+def no_fal_key() -> AuthError:
+    return AuthError(
+        "FAL_KEY is not set: export FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET) to "
+        "render on fal.ai, or use --backend animatic to draft offline"
+    )

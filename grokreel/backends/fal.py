@@ -34,9 +34,9 @@ from .. import api
 from ..cache.claims import Claims
 from ..cache.journal import Journal, JournalEntry
 from ..cache.tier import Tier
-from ..errors import AuthError, BackendError, MediaError, PlanError
+from ..errors import BackendError, MediaError, PlanError
 from ..slots import off_loop
-from .base import MAX_IN_FLIGHT, Progress, RenderRequest, RenderResult
+from .base import MAX_IN_FLIGHT, Progress, RenderRequest, RenderResult, fal_key, no_fal_key
 from .fal_http import RETRY_STATUS, FalHttp, Gone, RetryPolicy, Where
 from .fal_upload import Uploads
 from .fal_wait import Flight, PollSchedule, Waiter, said
@@ -72,7 +72,7 @@ class FalBackend:
         stream: bool = True,
     ):
         if not key:
-            raise _no_key()
+            raise no_fal_key()
         self.http = FalHttp(
             key, queue_url, rest_url, timeout=timeout, retry=retry, max_in_flight=max_in_flight
         )
@@ -86,14 +86,11 @@ class FalBackend:
     def from_env(cls, cache_dir: Path, *, max_in_flight: int = MAX_IN_FLIGHT) -> FalBackend:
         """The backend configured by the environment; a missing key is an AuthError."""
         env = os.environ
-        key = env.get("FAL_KEY") or ""
-        if not key and env.get("FAL_KEY_ID") and env.get("FAL_KEY_SECRET"):
-            key = f"{env['FAL_KEY_ID']}:{env['FAL_KEY_SECRET']}"
         poll = PollSchedule.scaled(
             _seconds("GROKREEL_FAL_POLL_INTERVAL", 0.5), _seconds("GROKREEL_FAL_DEADLINE", 3600.0)
         )
         return cls(
-            key,
+            fal_key(),
             cache_dir,
             poll=poll,
             queue_url=env.get("GROKREEL_FAL_QUEUE_URL") or DEFAULT_QUEUE_URL,
@@ -427,13 +424,6 @@ async def _settle(work: Awaitable[T]) -> tuple[T, bool]:
         if interrupted:
             raise asyncio.CancelledError from None
         raise
-
-
-def _no_key() -> AuthError:
-    return AuthError(
-        "FAL_KEY is not set: export FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET) to "
-        "render on fal.ai, or use --backend animatic to draft offline"
-    )
 
 
 def _seconds(name: str, default: float) -> float:
