@@ -13,43 +13,29 @@ The pipeline reads as the package: ``spec`` (YAML → models) → ``plan`` (pure
 import typing as _typing
 from importlib import import_module as _import_module
 
+from .errors import (  # plain classes: cheap to import here
+    AuthError,
+    BackendError,
+    BuildFailed,
+    Diagnostic,
+    GrokreelError,
+    MediaError,
+    PlanError,
+    ShotRejected,
+    StoreError,
+    StoryboardError,
+)
+
 if _typing.TYPE_CHECKING:
     from .build import BuildResult, Project, open_project
-    from .errors import (
-        AuthError,
-        BackendError,
-        BuildFailed,
-        Diagnostic,
-        GrokreelError,
-        MediaError,
-        PlanError,
-        ShotRejected,
-        StoreError,
-        StoryboardError,
-    )
     from .plan import Job, Plan, compile_file
 
-# Where each public name lives. They are imported on first use (PEP 562), not here: the command
-# line imports `grokreel.cli` through this package, and `grokreel validate` has no use for the
-# build machinery (asyncio, file locks, the runner) that `grokreel.build` would import.
+# Where the other public names live. They are imported on first use (PEP 562), not here: the
+# command line imports `grokreel.cli` through this package, and `grokreel validate` has no use
+# for the build machinery (asyncio, file locks, the runner) that `grokreel.build` would import.
 _HOMES = {
     **dict.fromkeys(("BuildResult", "Project", "open_project"), "build"),
     **dict.fromkeys(("Job", "Plan", "compile_file"), "plan"),
-    **dict.fromkeys(
-        (
-            "AuthError",
-            "BackendError",
-            "BuildFailed",
-            "Diagnostic",
-            "GrokreelError",
-            "MediaError",
-            "PlanError",
-            "ShotRejected",
-            "StoreError",
-            "StoryboardError",
-        ),
-        "errors",
-    ),
 }
 
 __all__ = [
