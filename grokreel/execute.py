@@ -24,14 +24,12 @@ from .cache.lock import LockFile
 from .cache.store import Store
 from .cost import PriceTable, estimate
 from .errors import GrokreelError, PlanError
-from .keys import CUT_ENGINE, ENGINES, FileHashes, job_key
+from .keys import ENGINES, FileHashes, job_key
 from .plan import Job, Plan
 from .slots import ADVICE, Slots, off_loop
 from .state import find_existing, is_fetchable
 
 __all__ = [
-    "CUT_ENGINE",
-    "ENGINES",
     "MAX_IN_FLIGHT",
     "Outcome",
     "RunOptions",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import PlanError
 from .base import (
@@ -18,6 +18,9 @@ from .base import (
     fal_key,
     no_fal_key,
 )
+
+if TYPE_CHECKING:
+    from ..cache.tier import Tier
 
 __all__ = [
     "Backend",
@@ -70,9 +73,9 @@ class OnFirstRender:
         self.name = name
         self._make = make
         self._made: Backend | None = None
-        self._remote: Any = None
+        self._remote: Tier | None = None
 
-    def share(self, remote: Any) -> None:
+    def share(self, remote: Tier) -> None:
         """Passed on to the backend when it is made (only the fal backend shares a journal)."""
         self._remote = remote
 

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from ..cost import estimate, output_resolution
-from ..execute import ENGINES
-from ..keys import FileHashes, job_key
+from ..keys import ENGINES, FileHashes, job_key
 from ..plan import Job
 
 if TYPE_CHECKING:
