@@ -3,6 +3,10 @@
 Each job ends in an Outcome value (rendered, cached, failed, skipped), never an escaping exception,
 so one failure stops only its dependents. A finished job's output goes into the store and its action
 record is written at once: a crash or Ctrl-C loses no finished work.
+
+A paid job whose inputs are all clips rendered on the API in this build (a chain's next link) does
+not wait for them to be stored: it is submitted the moment fal names them by URL, under its request
+key (keys.py), while they download; its output is filed under its cache key once they are stored.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any, Literal
 
 from .backends.base import MAX_IN_FLIGHT, Backend, MediaInput, RenderRequest
 from .cache import sync
+from .cache.journal import Journal
 from .cache.lease import Leases
 from .cache.lock import LockFile
 from .cache.store import Store
@@ -31,6 +36,7 @@ from .state import find_existing, is_fetchable
 
 __all__ = [
     "MAX_IN_FLIGHT",
+    "Named",
     "Outcome",
     "RunOptions",
     "Runner",
@@ -80,6 +86,14 @@ class Outcome:
         return self.status in ("rendered", "cached")
 
 
+@dataclass(frozen=True)
+class Named:
+    """A clip the API has made and named by URL, which this build is still downloading."""
+
+    request_id: str
+    url: str
+
+
 Listener = Callable[[Outcome | tuple[Job, str]], None]
 
 
@@ -112,6 +126,8 @@ class Runner:
             backend.share(store.remote)  # one paid request per job across machines
         self.checks: list[asyncio.Task[None]] = []  # QA of rendered clips, off the chain's path
         self.warming: asyncio.Future[None] | None = None  # the media stack's import (see _told)
+        self.named: dict[str, asyncio.Future[Named | None]] = {}  # job → its clip, once named
+        self.linked_early: set[str] = set()  # jobs submitted as soon as their inputs are named
 
     async def run(self, job_ids: list[str] | None = None) -> dict[str, Outcome]:
         """Run ``job_ids`` (default: all) and everything they need; return every outcome."""
@@ -119,6 +135,11 @@ class Runner:
         with contextlib.suppress(OSError):  # a read-only cache still serves cached builds
             self.store.sweep_scratch()
         tasks: dict[str, asyncio.Task[Outcome]] = {}
+        for job in self.plan.jobs():
+            if job.id in wanted and self._links_early(job):
+                self.linked_early.add(job.id)
+                for dep in job.deps:
+                    self.named.setdefault(dep, asyncio.get_running_loop().create_future())
         for job in self.plan.jobs():
             if job.id in wanted:
                 tasks[job.id] = asyncio.create_task(self._one(job, tasks), name=job.id)
@@ -134,29 +155,32 @@ class Runner:
         return {job_id: tasks[job_id].result() for job_id in tasks}
 
     async def _one(self, job: Job, tasks: dict[str, asyncio.Task[Outcome]]) -> Outcome:
-        upstream = [await tasks[dep] for dep in job.deps]
-        failed = [o.job.id for o in upstream if not o.ok]
-        if failed:
-            outcome = Outcome(
-                job, "skipped", error=f"needs {', '.join(failed)}, which did not finish"
-            )
-        else:
-            outcome = await self._resolve(job)
+        outcome = await self._early(job, tasks) if job.id in self.linked_early else None
+        if outcome is None:
+            upstream = [await tasks[dep] for dep in job.deps]
+            failed = [o.job.id for o in upstream if not o.ok]
+            if failed:
+                outcome = Outcome(
+                    job, "skipped", error=f"needs {', '.join(failed)}, which did not finish"
+                )
+            else:
+                outcome = await self._resolve(job)
         self.outcomes[job.id] = outcome
+        named = self.named.get(job.id)
+        if named is not None and not named.done():  # not rendered here: its users wait for it
+            named.set_result(None)
         self.listener(outcome)
         return outcome
 
     async def _resolve(self, job: Job) -> Outcome:
         start = time.monotonic()  # from when the job works, not while it waits for a slot
         try:
-            key = self.key_of(job)
-            record = self._reuse(job, key)
+            key, paid = self.key_of(job), self.request_key(job)
+            record = self._reuse(job, key, paid)
             if record is not None:
                 return Outcome(job, "cached", key, record["output"], record)
-            async with self.leases.hold(
-                key, lambda: self.listener((job, "rendered by another build"))
-            ):
-                record = self._reuse(job, key)  # another build may have stored it meanwhile
+            async with self._lease(job, paid):
+                record = self._reuse(job, key, paid)  # another build may have stored it meanwhile
                 if record is None:
                     record = await self._pull(job, key)
                 if record is None and job.endpoint and job.id not in self.options.force:
@@ -165,23 +189,92 @@ class Runner:
                     return Outcome(job, "cached", key, record["output"], record)
                 async with self._slot(job):
                     if self.stopped:
-                        return Outcome(
-                            job,
-                            "skipped",
-                            key,
-                            error="the build stopped after a failure "
-                            "(use -k/--keep-going to finish independent jobs)",
-                        )
+                        return _stopped(job, key)
                     cost = self._commit_spend(job) if job.endpoint else 0.0
                     start = time.monotonic()
                     self.listener((job, "started"))
-                    record = await self._execute(job, key, cost)
+                    workdir = self.store.workdir()
+                    try:
+                        path, record = await self._produce(
+                            job, paid, cost, self._media(job), workdir, key
+                        )
+                        record = await self._keep(job, key, paid, path, record)
+                    finally:
+                        shutil.rmtree(workdir, ignore_errors=True)
             return Outcome(
                 job, "rendered", key, record["output"], record, seconds=time.monotonic() - start
             )
         except GrokreelError as exc:
-            self.stopped = not self.options.keep_going
-            return Outcome(job, "failed", error=str(exc), seconds=time.monotonic() - start)
+            return self._failed(job, exc, start)
+
+    async def _early(self, job: Job, tasks: dict[str, asyncio.Task[Outcome]]) -> Outcome | None:
+        """Submit a chain's next link the moment fal names the clips it passes on by URL, and
+        file its output once they are stored. None (the usual way) when an input was not
+        rendered here, or another build already paid for this job."""
+        named = {dep: n for dep in job.deps if (n := await self.named[dep]) is not None}
+        if len(named) < len(job.deps):
+            return None
+        start = time.monotonic()
+        try:
+            paid = self.request_key(job, named)
+            async with self._lease(job, paid):
+                if Journal(self.store.root).receipt(paid) is not None:
+                    return None
+                async with self.remote:
+                    if self.stopped:
+                        return _stopped(job, None)
+                    cost = self._commit_spend(job)
+                    start = time.monotonic()
+                    self.listener((job, "started"))
+                    return await self._filed_later(job, paid, cost, named, tasks, start)
+        except GrokreelError as exc:
+            return self._failed(job, exc, start)
+
+    async def _filed_later(
+        self,
+        job: Job,
+        paid: str,
+        cost: float,
+        named: dict[str, Named],
+        tasks: dict[str, asyncio.Task[Outcome]],
+        start: float,
+    ) -> Outcome:
+        """Render with the named URLs, then wait for the inputs' clips to key the output."""
+        workdir = self.store.workdir()
+        try:
+            path, record = await self._produce(job, paid, cost, self._media(job, named), workdir)
+            failed = [o.job.id for o in [await tasks[dep] for dep in job.deps] if not o.ok]
+            if failed:
+                return Outcome(
+                    job,
+                    "skipped",
+                    error=f"needs {', '.join(failed)}, which did not finish; its own request "
+                    "finished and stays journaled: the next build fetches it without paying",
+                )
+            key = self.key_of(job)
+            record = await self._keep(job, key, paid, path, record)
+            return Outcome(
+                job, "rendered", key, record["output"], record, seconds=time.monotonic() - start
+            )
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _lease(self, job: Job, paid: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """One build renders a job at a time: the lease goes by the request key (keys.py)."""
+        return self.leases.hold(paid, lambda: self.listener((job, "rendered by another build")))
+
+    def _failed(self, job: Job, exc: GrokreelError, start: float) -> Outcome:
+        self.stopped = not self.options.keep_going
+        return Outcome(job, "failed", error=str(exc), seconds=time.monotonic() - start)
+
+    def _links_early(self, job: Job) -> bool:
+        """A paid job whose every input is a paid job's clip (passed on by URL, see _early)."""
+        return (
+            self._remote(job)
+            and bool(job.deps)
+            and job.id not in self.options.force
+            and all(self._remote(self.plan.job(dep)) for dep in job.deps)
+        )
 
     def _slot(self, job: Job) -> contextlib.AbstractAsyncContextManager[Any]:
         """A paid job on a remote backend waits on the network; everything else (frames, the
@@ -196,11 +289,11 @@ class Runner:
         the API, local work about a second."""
         return 60.0 if self._remote(job) else 1.0
 
-    def _reuse(self, job: Job, key: str) -> dict[str, Any] | None:
+    def _reuse(self, job: Job, key: str, paid: str) -> dict[str, Any] | None:
         """What the cache (or the lock file's pin) already holds for ``key``, unless forced."""
         if job.id in self.options.force:
             return None
-        found = find_existing(self.store, self.options.lock, job.id, key)
+        found = find_existing(self.store, self.options.lock, job.id, key, paid)
         if found is not None and found.get("recovered_from_journal"):
             self.store.put_action(key, found | {"request": job.request, "kind": job.kind})
         return found
@@ -294,18 +387,38 @@ class Runner:
         engine = ENGINES.get(job.kind, "")
         return job_key(job, self.backend.name, self.content_hash, engine)
 
+    def request_key(self, job: Job, named: dict[str, Named] | None = None) -> str:
+        """The paid request's key (keys.py): each upstream clip goes by the fal request that
+        made it (``named`` before it is stored), so it is known before the clip is downloaded."""
+        if not self._remote(job):
+            return self.key_of(job)
+
+        def resolve(ref: str) -> str:
+            if ref.startswith("job:"):
+                dep = ref[4:]
+                made_by = (
+                    named[dep].request_id if named else self.outcomes[dep].record.get("request_id")
+                )
+                if made_by:
+                    return f"fal:{made_by}"
+            return self.content_hash(ref)
+
+        return job_key(job, self.backend.name, resolve, ENGINES.get(job.kind, ""))
+
     def content_hash(self, ref: str) -> str:
         if ref.startswith("file:"):
             return f"sha256:{self.hashes(Path(ref[5:]))}"
         output = self.outcomes[ref[4:]].output
         return f"sha256:{output}"
 
-    def _media(self, job: Job) -> dict[str, MediaInput]:
+    def _media(self, job: Job, named: dict[str, Named] | None = None) -> dict[str, MediaInput]:
         media = {}
         for ref in job.refs:
             if ref.startswith("file:"):
                 path = Path(ref[5:])
                 media[ref] = MediaInput(ref, path, self.hashes(path))
+            elif named is not None and ref.startswith("job:"):
+                media[ref] = MediaInput(ref, None, "", named[ref[4:]].url)
             elif ref.startswith("job:"):
                 upstream = self.outcomes[ref[4:]]
                 assert upstream.output
@@ -316,36 +429,45 @@ class Runner:
         return media
 
     # -- running ---------------------------------------------------------------------------------
-    async def _execute(self, job: Job, key: str, cost: float) -> dict[str, Any]:
-        workdir = self.store.workdir()
-        try:
-            media = self._media(job)
-            record: dict[str, Any] = {
-                "key": key,
-                "job": job.id,
-                "kind": job.kind,
-                "request": job.request,
-                "created": time.time(),
-            }
-            if job.endpoint:
-                record["cost"] = cost
-            if job.kind == "frame":
-                path = await asyncio.to_thread(_grab, media, job, workdir)
-            elif job.kind in ("normalize", "cut"):
-                path, extra = await asyncio.to_thread(_edit, media, job, workdir)
-                record |= extra
-            else:
-                path, extra = await self._render(job, key, media, workdir)
-                record |= extra
-            await off_loop(self._store_output, key, path, record)
-            sha = record["output"]
-            await self._push(job, key, record)  # before release: a claim outlives no record
-            if job.endpoint:
-                await self.backend.release(key, sha)
-                self.checks.append(asyncio.create_task(self._check(job, key, record)))
-            return record
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+    async def _produce(
+        self,
+        job: Job,
+        paid: str,
+        cost: float,
+        media: dict[str, MediaInput],
+        workdir: Path,
+        key: str = "",
+    ) -> tuple[Path, dict[str, Any]]:
+        """The job's output file in ``workdir`` and its record (without the cache key yet)."""
+        record: dict[str, Any] = {
+            "job": job.id,
+            "kind": job.kind,
+            "request": job.request,
+            "created": time.time(),
+        }
+        if job.endpoint:
+            record["cost"] = cost
+        if job.kind == "frame":
+            path = await asyncio.to_thread(_grab, media, job, workdir)
+        elif job.kind in ("normalize", "cut"):
+            path, extra = await asyncio.to_thread(_edit, media, job, workdir)
+            record |= extra
+        else:
+            path, extra = await self._render(job, paid, media, workdir, key)
+            record |= extra
+        return path, record
+
+    async def _keep(
+        self, job: Job, key: str, paid: str, path: Path, record: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Store the output under its cache key, share it, then end its paid request."""
+        record = {"key": key} | record
+        await off_loop(self._store_output, key, path, record)
+        await self._push(job, key, record)  # before release: a claim outlives no record
+        if job.endpoint:
+            await self.backend.release(paid, record["output"])
+            self.checks.append(asyncio.create_task(self._check(job, key, record)))
+        return record
 
     def _store_output(self, key: str, path: Path, record: dict[str, Any]) -> None:
         """The output into the store, then its record (hashing and fsync: kept off the loop)."""
@@ -355,7 +477,7 @@ class Runner:
         self.store.put_action(key, record)
 
     async def _render(
-        self, job: Job, key: str, media: dict[str, MediaInput], workdir: Path
+        self, job: Job, paid: str, media: dict[str, MediaInput], workdir: Path, key: str
     ) -> tuple[Path, dict[str, Any]]:
         assert job.endpoint and job.endpoint_id and job.shot
         variation = (
@@ -370,10 +492,12 @@ class Runner:
             job.endpoint_id,
             job.request,
             media,
-            key,
+            paid,
             job.take,
             variation,
             Path(job.font[5:]) if job.font else None,
+            self._namer(job),
+            key,
         )
         result = await self.backend.render(request, workdir, self._told(job))
         extra = {
@@ -384,6 +508,18 @@ class Runner:
             "source_url": result.source_url,
         } | result.extra
         return result.path, extra
+
+    def _namer(self, job: Job) -> Callable[[str, str], None] | None:
+        """What tells the jobs waiting for ``job``'s clip its URL, if any wait (see _early)."""
+        future = self.named.get(job.id)
+        if future is None:
+            return None
+
+        def named(request_id: str, url: str) -> None:
+            if not future.done():
+                future.set_result(Named(request_id, url))
+
+        return named
 
     def _told(self, job: Job) -> Callable[[str], None]:
         """The backend's progress for ``job``, passed on. Once a paid request is queued the build
@@ -407,6 +543,15 @@ class Runner:
         record["qa"] = _qa(self.store.blob_path(record["output"]), job)
         with contextlib.suppress(OSError):  # a read-only cache: the warnings are still shown
             self.store.put_action(key, record)
+
+
+def _stopped(job: Job, key: str | None) -> Outcome:
+    return Outcome(
+        job,
+        "skipped",
+        key,
+        error="the build stopped after a failure (use -k/--keep-going to finish independent jobs)",
+    )
 
 
 def _import_media_stack() -> None:

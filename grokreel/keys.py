@@ -6,6 +6,11 @@ notes, titles and the cut's order are not in a shot's key. A draft of the animat
 holds the animatic's version (``ANIMATIC_ENGINE``) and the storyboard's font, since our own code
 draws it in that font; a paid render's key holds nothing of ours, so no change here can make a user
 pay for a clip again.
+
+A paid request's journal entry, lease and claim go by its *request key*: the same payload with each
+upstream clip named by the fal request that made it (``fal:<request id>``) instead of its content.
+It is known the moment fal names the clip, so a chain's next link is journaled and submitted while
+that clip downloads (execute.py); the cache key, known once the clip is stored, files the output.
 """
 
 from __future__ import annotations

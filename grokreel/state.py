@@ -72,9 +72,11 @@ class BuildState:
 
 
 def find_existing(
-    store: Store, lock: LockFile | None, job_id: str, key: str
+    store: Store, lock: LockFile | None, job_id: str, key: str, request_key: str = ""
 ) -> dict[str, Any] | None:
-    """The output to reuse for ``key``: the locked take if it is in the store, else the cache's."""
+    """The output to reuse for ``key``: the locked take if it is in the store, else the cache's.
+
+    ``request_key`` (keys.py) names the paid request's receipt when it differs from ``key``."""
     entry = lock.entry(job_id, key) if lock else None
     record = store.get_action(key)
     if entry and store.has(entry["output_sha256"], entry.get("size")):
@@ -91,12 +93,13 @@ def find_existing(
             "cost": entry.get("cost"),
             "pinned_by_lock": True,
         }
-    return record or _from_receipt(store, job_id, key)
+    return record or _from_receipt(store, job_id, key, request_key or key)
 
 
-def _from_receipt(store: Store, job_id: str, key: str) -> dict[str, Any] | None:
+def _from_receipt(store: Store, job_id: str, key: str, request_key: str) -> dict[str, Any] | None:
     """A paid clip whose action record was lost, found again through its journal receipt."""
-    receipt = Journal(store.root).receipt(key)
+    journal = Journal(store.root)
+    receipt = journal.receipt(request_key) or journal.receipt(key)
     if receipt is None or not store.has(receipt["output"]):
         return None
     return {

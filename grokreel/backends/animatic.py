@@ -12,7 +12,7 @@ from typing import Any
 from .. import api
 from ..errors import BackendError, MediaError
 from ..plan import film_size, nearest_aspect
-from .base import MediaInput, Progress, RenderRequest, RenderResult
+from .base import Progress, RenderRequest, RenderResult
 
 __all__ = ["ANIMATIC_ENGINE", "AnimaticBackend"]
 
@@ -63,11 +63,11 @@ class AnimaticBackend:
         return None
 
 
-def _media(request: RenderRequest, ref: str) -> MediaInput:
-    try:
-        return request.media[ref]
-    except KeyError:
-        raise MediaError(f"the animatic backend needs local media; cannot fetch {ref}") from None
+def _local(request: RenderRequest, ref: str) -> Path:
+    media = request.media.get(ref)
+    if media is None or media.path is None:
+        raise MediaError(f"the animatic backend needs local media; cannot fetch {ref}")
+    return media.path
 
 
 def _render(request: RenderRequest, dest: Path) -> None:
@@ -78,7 +78,7 @@ def _render(request: RenderRequest, dest: Path) -> None:
     seed = f"{request.key}/{request.variation}" if request.variation else request.key
     prompt, font = data["prompt"], request.font
     if request.endpoint in ("edit-video", "extend-video"):
-        source = _media(request, data["video_url"]).path
+        source = _local(request, data["video_url"])
         if request.endpoint == "extend-video":
             animatic.render_extend(
                 dest,
@@ -113,7 +113,7 @@ def _render(request: RenderRequest, dest: Path) -> None:
         "font": font,
     }
     if request.endpoint == "image-to-video":
-        image = _media(request, data["image_url"]).path
+        image = _local(request, data["image_url"])
         if aspect == "auto":
             aspect = _image_aspect(image)
         width, height = film_size(data["resolution"], aspect)
@@ -122,7 +122,7 @@ def _render(request: RenderRequest, dest: Path) -> None:
             dest, image=image, width=width, height=height, chained=chained, **common
         )
     elif request.endpoint == "reference-to-video":
-        images = [_media(request, ref).path for ref in data["reference_image_urls"]]
+        images = [_local(request, ref) for ref in data["reference_image_urls"]]
         width, height = film_size(data["resolution"], aspect)
         animatic.render_references(dest, images=images, width=width, height=height, **common)
     else:

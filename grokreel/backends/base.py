@@ -34,10 +34,13 @@ MAX_IN_FLIGHT = 32
 
 @dataclass(frozen=True)
 class MediaInput:
-    """Content a request refers to: a verified local file, and a remote URL when one is known."""
+    """Content a request refers to: a verified local file, and a remote URL when one is known.
+
+    Without a ``path``, it is a clip the API has just named (``RenderRequest.named``) and this
+    build is still downloading: only its URL can be passed on."""
 
     ref: str
-    path: Path
+    path: Path | None
     sha256: str
     url: str | None = None
 
@@ -52,10 +55,14 @@ class RenderRequest:
     endpoint_id: str  # "xai/grok-imagine-video/text-to-video"
     input: dict[str, Any]
     media: dict[str, MediaInput]
-    key: str
+    key: str  # the paid request's identity: its journal entry, lease and claim (keys.py)
     take: int = 1
     variation: int = 0  # > 0 for a forced re-render: ask for a new variation of the same request
     font: Path | None = None  # the storyboard's own font: the animatic draws in it; never sent
+    # Told (request id, URL) the moment the API names the clip, before it is downloaded: a job
+    # that only passes the clip on by URL is submitted meanwhile. Backends without URLs ignore it.
+    named: Callable[[str, str], None] | None = None
+    cache_key: str = ""  # the output's cache key when known (an older grokreel journaled by it)
 
 
 @dataclass

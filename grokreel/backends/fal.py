@@ -6,7 +6,8 @@
       ├─ follow the status stream (polling when fal refuses or drops it; fal_wait) →
       │  "queued N", "running: <log line>"
       ├─ COMPLETED with error → the shot fails, the entry leaves the journal
-      ├─ COMPLETED → GET response_url (retried: it is free), then stream the video into
+      ├─ COMPLETED → GET response_url (retried: it is free), tell ``request.named`` the clip's
+      │              URL (a next link is submitted with it), then stream the video into
       │              workdir; verify size, a real decode and the duration
       └─ any fault fetching a finished clip keeps the entry: the next build fetches, never pays
     Ctrl-C: a request still IN_QUEUE is cancelled (fal does not bill queue time) and forgotten
@@ -150,6 +151,8 @@ class FalBackend:
                 return None
             video = await self._result(flight, status, where)
             flight.state = "DOWNLOADING"
+            if request.named is not None:  # the next link may be submitted while this downloads
+                request.named(entry.request_id, video["url"])
             path = await self._download(video, request, workdir, where, progress)
         except asyncio.CancelledError:
             await _settle(self._interrupted(flight, progress))
@@ -200,8 +203,15 @@ class FalBackend:
         return entry
 
     def _journaled(self, request: RenderRequest) -> JournalEntry | None:
-        """A request this cache already paid for, if it was made on the same fal host."""
+        """A request this cache already paid for, if it was made on the same fal host. One an
+        older grokreel journaled under the cache key moves to the request key."""
         entry = self.journal.get(request.key)
+        if entry is None and request.cache_key and request.cache_key != request.key:
+            entry = self.journal.get(request.cache_key)
+            if entry is not None:
+                self.journal.record(replace(entry, key=request.key))
+                self.journal.clear(request.cache_key)
+                entry = replace(entry, key=request.key)
         return entry if entry and entry.queue_url == self.http.queue_url else None
 
     async def _inputs(

@@ -68,6 +68,9 @@ class Uploads:
 
     async def url_for(self, media: MediaInput, where: Where, progress: Progress) -> str:
         """A URL fal can read for ``media``: its fal URL while alive, else an (cached) upload."""
+        if media.path is None:  # fal named this clip a moment ago; it is still downloading
+            assert media.url, f"{media.ref} has neither a file nor a URL"
+            return media.url
         if media.url and self.is_fal(media.url) and await self._usable(media.url, media.path):
             return media.url
         async with self._locks.setdefault(media.sha256, asyncio.Lock()):
