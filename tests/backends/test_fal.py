@@ -219,16 +219,16 @@ async def test_dropped_downloads_are_retried(fal_env, tmp_path, lake):
 
 
 def test_poll_schedule_backs_off_in_the_queue_and_keeps_pace_while_running():
-    """Queued polls start at 0.5 s and grow ×1.5 to 5 s; running polls come every 10 % of the
-    time seen running, from 0.05 s up to 2 s (a finish is noticed within ~5 % of a run)."""
+    """Queued polls start at 0.5 s and grow ×1.5 to 5 s; running polls come every 5 % of the
+    time seen running, from 0.05 s up to 2 s (a finish is noticed within ~2.5 % of a run)."""
     schedule, waits, wait, seen = PollSchedule(), [], None, None
     for state in ["IN_QUEUE"] * 8:
         wait = schedule.next(wait if state == seen else None, state)
         seen = state
         waits.append(round(wait, 2))
     assert waits == [0.5, 0.75, 1.12, 1.69, 2.53, 3.8, 5.0, 5.0]
-    running = [round(schedule.next(None, "IN_PROGRESS", t), 2) for t in (0, 0.5, 5, 10, 60)]
-    assert running == [0.05, 0.05, 0.5, 1.0, 2.0]
+    running = [round(schedule.next(None, "IN_PROGRESS", t), 2) for t in (0, 0.5, 5, 10, 20, 60)]
+    assert running == [0.05, 0.05, 0.25, 0.5, 1.0, 2.0]
 
 
 @pytest.mark.parametrize(
