@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .backends.base import MAX_IN_FLIGHT, Backend, MediaInput, RenderRequest
-from .cache import sync
 from .cache.journal import Journal
 from .cache.lease import Leases
 from .cache.lock import LockFile
@@ -31,8 +30,8 @@ from .cost import PriceTable, estimate
 from .errors import GrokreelError, PlanError
 from .keys import ENGINES, FileHashes, job_key
 from .plan import Job, Plan
+from .reuse import Reuse
 from .slots import ADVICE, Slots, off_loop
-from .state import find_existing, is_fetchable
 
 __all__ = [
     "MAX_IN_FLIGHT",
@@ -121,6 +120,13 @@ class Runner:
         self.committed = 0.0  # estimated USD of every paid job started so far
         self.stopped = False  # a job failed and --keep-going is off
         self.notes: list[str] = []  # things the user should hear about (unfetchable takes…)
+        self.reuse = Reuse(
+            store,
+            self.options.lock,
+            self.options.force,
+            lambda job, said: self.listener((job, said)),
+            self.notes,
+        )
         self.leases = Leases(store.root)
         if store.remote is not None and hasattr(backend, "share"):
             backend.share(store.remote)  # one paid request per job across machines
@@ -176,15 +182,15 @@ class Runner:
         start = time.monotonic()  # from when the job works, not while it waits for a slot
         try:
             key, paid = self.key_of(job), self.request_key(job)
-            record = self._reuse(job, key, paid)
+            record = self.reuse.cached(job, key, paid)
             if record is not None:
                 return Outcome(job, "cached", key, record["output"], record)
             async with self._lease(job, paid):
-                record = self._reuse(job, key, paid)  # another build may have stored it meanwhile
+                record = self.reuse.cached(job, key, paid)  # another build may have stored it
                 if record is None:
-                    record = await self._pull(job, key)
+                    record = await self.reuse.pull(job, key)
                 if record is None and job.endpoint and job.id not in self.options.force:
-                    record = await self._fetch_locked(job, key)
+                    record = await self.reuse.fetch_locked(job, key)
                 if record is not None:
                     return Outcome(job, "cached", key, record["output"], record)
                 async with self._slot(job):
@@ -289,15 +295,6 @@ class Runner:
         the API, local work about a second."""
         return 60.0 if self._remote(job) else 1.0
 
-    def _reuse(self, job: Job, key: str, paid: str) -> dict[str, Any] | None:
-        """What the cache (or the lock file's pin) already holds for ``key``, unless forced."""
-        if job.id in self.options.force:
-            return None
-        found = find_existing(self.store, self.options.lock, job.id, key, paid)
-        if found is not None and found.get("recovered_from_journal"):
-            self.store.put_action(key, found | {"request": job.request, "kind": job.kind})
-        return found
-
     def _commit_spend(self, job: Job) -> float:
         """Refuse a paid job in --locked mode or past --max-cost; else count its estimate."""
         if self.options.locked:
@@ -316,71 +313,6 @@ class Runner:
             )
         self.committed += cost
         return cost
-
-    async def _fetch_locked(self, job: Job, key: str) -> dict[str, Any] | None:
-        """A locked take missing from the cache, fetched from the remote cache or from its
-        recorded URL, and verified."""
-        entry = self.options.lock.entry(job.id, key) if self.options.lock else None
-        if not entry or not (is_fetchable(entry) or self.store.remote is not None):
-            return None
-        workdir = self.store.workdir()
-        try:
-            self.listener((job, "fetching locked take"))
-            if await self._pull_blob(entry["output_sha256"]):
-                sha = entry["output_sha256"]
-                size = self.store.blob_path(sha).stat().st_size
-            elif not is_fetchable(entry):
-                return None
-            else:
-                from .fetch import fetch_url  # httpx: only when a locked take is fetched
-
-                path = await fetch_url(entry["source_url"], workdir / "take.mp4")
-                sha, size = self.store.put(path)
-        except GrokreelError as exc:
-            self.notes.append(f"locked take of `{job.id}` can no longer be fetched: {exc}")
-            return None
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-        if sha != entry.get("output_sha256"):
-            self.notes.append(f"locked take of `{job.id}` changed at its URL (sha256 mismatch)")
-            return None
-        record = {
-            "key": key,
-            "job": job.id,
-            "kind": job.kind,
-            "request": job.request,
-            "output": sha,
-            "size": size,
-            "fetched_from_lock": True,
-        } | {k: entry.get(k) for k in ("request_id", "source_url", "endpoint", "cost")}
-        record["video"] = {"url": entry.get("source_url"), "duration": entry.get("duration")}
-        self.store.put_action(key, record)
-        await self._push(job, key, record)
-        return record
-
-    # -- the remote cache (cache/sync.py) --------------------------------------------------------
-    async def _pull(self, job: Job, key: str) -> dict[str, Any] | None:
-        """``key``'s output from the remote cache, verified, before anything is paid."""
-        if self.store.remote is None or job.id in self.options.force:
-            return None
-        record = await asyncio.to_thread(sync.pull, self.store, key)
-        if record is not None:
-            self.listener((job, "pulled from the remote cache"))
-        return record
-
-    async def _pull_blob(self, sha: str) -> bool:
-        if self.store.remote is None:
-            return False
-        return await asyncio.to_thread(sync.pull_blob, self.store, sha)
-
-    async def _push(self, job: Job, key: str, record: dict[str, Any]) -> None:
-        """Share a finished job; a failed push costs the other machines a pull, not this build."""
-        if self.store.remote is None:
-            return
-        try:
-            await asyncio.to_thread(sync.push, self.store, key, record)
-        except GrokreelError as exc:
-            self.notes.append(f"`{job.id}` was not shared with the remote cache: {exc}")
 
     # -- keys and inputs -------------------------------------------------------------------------
     def key_of(self, job: Job) -> str:
@@ -463,7 +395,7 @@ class Runner:
         """Store the output under its cache key, share it, then end its paid request."""
         record = {"key": key} | record
         await off_loop(self._store_output, key, path, record)
-        await self._push(job, key, record)  # before release: a claim outlives no record
+        await self.reuse.push(job, key, record)  # before release: a claim outlives no record
         if job.endpoint:
             await self.backend.release(paid, record["output"])
             self.checks.append(asyncio.create_task(self._check(job, key, record)))
