@@ -16,7 +16,7 @@ import contextlib
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -31,7 +31,7 @@ from .errors import GrokreelError, PlanError
 from .keys import ENGINES, FileHashes, job_key
 from .plan import Job, Plan
 from .reuse import Reuse
-from .slots import ADVICE, Slots, off_loop
+from .slots import ADVICE, InFlight, Slots, off_loop
 
 __all__ = [
     "MAX_IN_FLIGHT",
@@ -112,7 +112,7 @@ class Runner:
         self.options = options or RunOptions()
         self.local = Slots(self.options.jobs)
         self.advice = asyncio.Semaphore(1)  # clip QA: one at a time, a core left for the rest
-        self.remote = asyncio.Semaphore(max(1, self.options.max_in_flight))
+        self.remote = InFlight(self.options.max_in_flight)
         self.urgency = plan.urgency(self._seconds)
         self.listener = listener or (lambda event: None)
         self.hashes = FileHashes()
@@ -193,7 +193,7 @@ class Runner:
                     record = await self.reuse.fetch_locked(job, key)
                 if record is not None:
                     return Outcome(job, "cached", key, record["output"], record)
-                async with self._slot(job):
+                async with self._slot(job) as done:
                     if self.stopped:
                         return _stopped(job, key)
                     cost = self._commit_spend(job) if job.endpoint else 0.0
@@ -201,8 +201,9 @@ class Runner:
                     self.listener((job, "started"))
                     workdir = self.store.workdir()
                     try:
+                        media = self._media(job)
                         path, record = await self._produce(
-                            job, paid, cost, self._media(job), workdir, key
+                            job, paid, cost, media, workdir, done, key
                         )
                         record = await self._keep(job, key, paid, path, record)
                     finally:
@@ -226,13 +227,19 @@ class Runner:
             async with self._lease(job, paid):
                 if Journal(self.store.root).receipt(paid) is not None:
                     return None
-                async with self.remote:
+                async with self.remote.hold() as done:
                     if self.stopped:
                         return _stopped(job, None)
                     cost = self._commit_spend(job)
                     start = time.monotonic()
                     self.listener((job, "started"))
-                    return await self._filed_later(job, paid, cost, named, tasks, start)
+                    workdir = self.store.workdir()
+                    try:
+                        media = self._media(job, named)
+                        path, record = await self._produce(job, paid, cost, media, workdir, done)
+                        return await self._filed_later(job, paid, path, record, tasks, start)
+                    finally:
+                        shutil.rmtree(workdir, ignore_errors=True)
         except GrokreelError as exc:
             return self._failed(job, exc, start)
 
@@ -240,30 +247,26 @@ class Runner:
         self,
         job: Job,
         paid: str,
-        cost: float,
-        named: dict[str, Named],
+        path: Path,
+        record: dict[str, Any],
         tasks: dict[str, asyncio.Task[Outcome]],
         start: float,
     ) -> Outcome:
-        """Render with the named URLs, then wait for the inputs' clips to key the output."""
-        workdir = self.store.workdir()
-        try:
-            path, record = await self._produce(job, paid, cost, self._media(job, named), workdir)
-            failed = [o.job.id for o in [await tasks[dep] for dep in job.deps] if not o.ok]
-            if failed:
-                return Outcome(
-                    job,
-                    "skipped",
-                    error=f"needs {', '.join(failed)}, which did not finish; its own request "
-                    "finished and stays journaled: the next build fetches it without paying",
-                )
-            key = self.key_of(job)
-            record = await self._keep(job, key, paid, path, record)
+        """A clip rendered from named inputs, kept once their clips are stored (its cache key
+        holds their bytes); if one of them failed, its request stays journaled."""
+        failed = [o.job.id for o in [await tasks[dep] for dep in job.deps] if not o.ok]
+        if failed:
             return Outcome(
-                job, "rendered", key, record["output"], record, seconds=time.monotonic() - start
+                job,
+                "skipped",
+                error=f"needs {', '.join(failed)}, which did not finish; its own request "
+                "finished and stays journaled: the next build fetches it without paying",
             )
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+        key = self.key_of(job)
+        record = await self._keep(job, key, paid, path, record)
+        return Outcome(
+            job, "rendered", key, record["output"], record, seconds=time.monotonic() - start
+        )
 
     def _lease(self, job: Job, paid: str) -> contextlib.AbstractAsyncContextManager[None]:
         """One build renders a job at a time: the lease goes by the request key (keys.py)."""
@@ -282,10 +285,17 @@ class Runner:
             and all(self._remote(self.plan.job(dep)) for dep in job.deps)
         )
 
-    def _slot(self, job: Job) -> contextlib.AbstractAsyncContextManager[Any]:
-        """A paid job on a remote backend waits on the network; everything else (frames, the
-        cut, animatic drafts) is CPU work on this machine, the most urgent first."""
-        return self.remote if self._remote(job) else self.local.take(self.urgency[job.id])
+    @contextlib.asynccontextmanager
+    async def _slot(self, job: Job) -> AsyncIterator[Callable[[], None]]:
+        """A paid job on a remote backend waits on the network (its slot is given back early by
+        the ``done`` yielded, see InFlight); everything else (frames, the cut, animatic drafts)
+        is CPU work on this machine, the most urgent first."""
+        if self._remote(job):
+            async with self.remote.hold() as done:
+                yield done
+        else:
+            async with self.local.take(self.urgency[job.id]):
+                yield _nothing
 
     def _remote(self, job: Job) -> bool:
         return job.endpoint is not None and self.backend.name != "animatic"
@@ -368,9 +378,11 @@ class Runner:
         cost: float,
         media: dict[str, MediaInput],
         workdir: Path,
+        done: Callable[[], None],
         key: str = "",
     ) -> tuple[Path, dict[str, Any]]:
-        """The job's output file in ``workdir`` and its record (without the cache key yet)."""
+        """The job's output file in ``workdir`` and its record (without the cache key yet);
+        ``done`` gives a paid job's API slot back once fal has named its clip."""
         record: dict[str, Any] = {
             "job": job.id,
             "kind": job.kind,
@@ -385,7 +397,7 @@ class Runner:
             path, extra = await asyncio.to_thread(_edit, media, job, workdir)
             record |= extra
         else:
-            path, extra = await self._render(job, paid, media, workdir, key)
+            path, extra = await self._render(job, paid, media, workdir, done, key)
             record |= extra
         return path, record
 
@@ -409,7 +421,13 @@ class Runner:
         self.store.put_action(key, record)
 
     async def _render(
-        self, job: Job, paid: str, media: dict[str, MediaInput], workdir: Path, key: str
+        self,
+        job: Job,
+        paid: str,
+        media: dict[str, MediaInput],
+        workdir: Path,
+        done: Callable[[], None],
+        key: str,
     ) -> tuple[Path, dict[str, Any]]:
         assert job.endpoint and job.endpoint_id and job.shot
         variation = (
@@ -428,7 +446,7 @@ class Runner:
             job.take,
             variation,
             Path(job.font[5:]) if job.font else None,
-            self._namer(job),
+            self._namer(job, done),
             key,
         )
         result = await self.backend.render(request, workdir, self._told(job))
@@ -441,14 +459,14 @@ class Runner:
         } | result.extra
         return result.path, extra
 
-    def _namer(self, job: Job) -> Callable[[str, str], None] | None:
-        """What tells the jobs waiting for ``job``'s clip its URL, if any wait (see _early)."""
+    def _namer(self, job: Job, done: Callable[[], None]) -> Callable[[str, str], None]:
+        """What fal naming ``job``'s clip sets off: its API slot is given back (the download is
+        not API time), and the jobs that pass the clip on by URL go (see _early)."""
         future = self.named.get(job.id)
-        if future is None:
-            return None
 
         def named(request_id: str, url: str) -> None:
-            if not future.done():
+            done()
+            if future is not None and not future.done():
                 future.set_result(Named(request_id, url))
 
         return named
@@ -475,6 +493,10 @@ class Runner:
         record["qa"] = _qa(self.store.blob_path(record["output"]), job)
         with contextlib.suppress(OSError):  # a read-only cache: the warnings are still shown
             self.store.put_action(key, record)
+
+
+def _nothing() -> None:
+    """A local slot is held to the job's end: nothing to give back early."""
 
 
 def _stopped(job: Job, key: str | None) -> Outcome:

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
-__all__ = ["ADVICE", "Slots", "off_loop"]
+__all__ = ["ADVICE", "InFlight", "Slots", "off_loop"]
 
 T = TypeVar("T")
 
@@ -62,6 +62,31 @@ class Slots:
                 turn.set_result(None)
                 return
         self._free += 1
+
+
+class InFlight:
+    """At most ``size`` paid requests at the API at once. A request gives its slot back (the
+    ``done`` it holds) the moment fal names its clip: the download after that is not API time,
+    and a chain's next link must not wait behind other clips' downloads."""
+
+    def __init__(self, size: int):
+        self._slots = asyncio.Semaphore(max(1, size))
+
+    @asynccontextmanager
+    async def hold(self) -> AsyncIterator[Callable[[], None]]:
+        await self._slots.acquire()
+        held = True
+
+        def done() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self._slots.release()
+
+        try:
+            yield done
+        finally:
+            done()
 
 
 async def off_loop(fn: Callable[..., T], *args: object) -> T:

@@ -54,6 +54,17 @@ def test_the_next_link_is_submitted_while_its_clip_downloads(build_fal, write_bo
     assert build_fal(board).count("rendered") == 0 and len(fal_env.submissions) == 2
 
 
+def test_a_download_does_not_hold_a_slot_at_the_api(write_board, fal_env):
+    """With one request allowed at the API at a time, the extend still goes out while its
+    source clip downloads: a request's slot is given back once fal has named its clip."""
+    fal_env.faults.latency["download"] = 0.8
+    board = write_board(CHAIN)
+    result = open_project(board, backend="fal").build(targets=["c"], max_in_flight=1)
+    assert result.ok
+    (a,), (c,) = submitted(fal_env, "dawn"), submitted(fal_env, "mist")
+    assert fal_env.queue.jobs[c].submitted < downloaded(fal_env, a)
+
+
 def test_a_link_whose_source_fails_to_download_is_resumed_unpaid(build_fal, write_board, fal_env):
     """The source clip's download fails for good after its extend went out: the extend is
     skipped, both requests stay journaled, and the next build fetches both clips without a
