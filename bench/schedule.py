@@ -146,7 +146,7 @@ def child(board: Path) -> None:
 def build_in_child(board: Path, env: dict[str, str]) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, str(HERE), "--child", str(board)],
-        env=os.environ | env,
+        env=cli_env() | env,
         capture_output=True,
         text=True,
         timeout=900,
@@ -253,8 +253,9 @@ def noop(fal, root: Path, shots: int) -> dict[str, float]:
 
 def cli_env() -> dict[str, str]:
     """This environment as an installed grokreel sees it: Python keeps the compiled modules
-    (``PYTHONDONTWRITEBYTECODE``, set in some sandboxes, would compile ~270 KB of source on
-    every run); the first, untimed CLI build writes them."""
+    (``PYTHONDONTWRITEBYTECODE``, set in some sandboxes, would compile every module a build
+    imports late, such as the fal backend and the cut, inside the timed run); the first build
+    writes them."""
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
