@@ -151,8 +151,8 @@ class FalBackend:
                 return None
             video = await self._result(flight, status, where)
             flight.state = "DOWNLOADING"
-            if request.named is not None:  # the next link may be submitted while this downloads
-                request.named(entry.request_id, video["url"])
+            if request.named is not None and self.http.hosts.allows(video["url"]):
+                request.named(entry.request_id, video["url"])  # a next link goes out meanwhile
             path = await self._download(video, request, workdir, where, progress)
         except asyncio.CancelledError:
             await _settle(self._interrupted(flight, progress))

@@ -138,3 +138,14 @@ def test_an_extend_journaled_by_its_cache_key_is_resumed(build_fal, write_board,
     assert result.ok and result.outcomes["c"].record["request_id"] == answer["request_id"]
     assert submitted(fal_env, "mist") == [answer["request_id"]]
     assert journal.entries() == []
+
+
+def test_a_clip_off_the_media_hosts_is_not_passed_on(build_fal, write_board, fal_env):
+    """A result naming a host this build would not download from sets no link going: the
+    source fails (and stays journaled), the extend is never paid for."""
+    fal_env.faults.video_host = "http://127.0.0.1:9"  # not a media host, and nothing listens
+    board = write_board(CHAIN)
+    result = build_fal(board, ["a", "c"])
+    assert result.outcomes["a"].status == "failed"
+    assert result.outcomes["c"].status == "skipped"
+    assert submitted(fal_env, "mist") == []
