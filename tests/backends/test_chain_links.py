@@ -69,7 +69,7 @@ def test_a_link_whose_source_fails_to_download_is_resumed_unpaid(build_fal, writ
     """The source clip's download fails for good after its extend went out: the extend is
     skipped, both requests stay journaled, and the next build fetches both clips without a
     single new submit."""
-    fal_env.faults.run_seconds = 0.5
+    fal_env.faults.run_seconds = 2.0  # the extend still runs while the 20 attempts fail
     fal_env.burst("download", "503", times=20)  # every attempt at the first clip's download
     board = write_board(CHAIN)
     first = build_fal(board, ["a", "c"])
