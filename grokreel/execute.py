@@ -181,7 +181,8 @@ class Runner:
     async def _resolve(self, job: Job) -> Outcome:
         start = time.monotonic()  # from when the job works, not while it waits for a slot
         try:
-            key, paid = self.key_of(job), self.request_key(job)
+            key = self.key_of(job)
+            paid = self.request_key(job) or key
             record = self.reuse.cached(job, key, paid)
             if record is not None:
                 return Outcome(job, "cached", key, record["output"], record)
@@ -224,6 +225,7 @@ class Runner:
         start = time.monotonic()
         try:
             paid = self.request_key(job, named)
+            assert paid is not None  # a paid job with named inputs
             async with self._lease(job, paid):
                 if Journal(self.store.root).receipt(paid) is not None:
                     return None
@@ -329,21 +331,24 @@ class Runner:
         engine = ENGINES.get(job.kind, "")
         return job_key(job, self.backend.name, self.content_hash, engine)
 
-    def request_key(self, job: Job, named: dict[str, Named] | None = None) -> str:
+    def request_key(self, job: Job, named: dict[str, Named] | None = None) -> str | None:
         """The paid request's key (keys.py): each upstream clip goes by the fal request that
-        made it (``named`` before it is stored), so it is known before the clip is downloaded."""
+        made it (``named`` before it is stored), so it is known before the clip is downloaded.
+        None when no input is a clip fal made: the cache key is the request key then."""
         if not self._remote(job):
-            return self.key_of(job)
+            return None
+        if named is None:
+            named = {
+                dep: Named(made_by, "")
+                for dep in job.deps
+                if (made_by := self.outcomes[dep].record.get("request_id"))
+            }
+        if not named:
+            return None
 
         def resolve(ref: str) -> str:
-            if ref.startswith("job:"):
-                dep = ref[4:]
-                made_by = (
-                    named[dep].request_id if named else self.outcomes[dep].record.get("request_id")
-                )
-                if made_by:
-                    return f"fal:{made_by}"
-            return self.content_hash(ref)
+            made = named.get(ref[4:]) if ref.startswith("job:") else None
+            return f"fal:{made.request_id}" if made else self.content_hash(ref)
 
         return job_key(job, self.backend.name, resolve, ENGINES.get(job.kind, ""))
 
