@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .backends.base import MAX_IN_FLIGHT, Backend, MediaInput, RenderRequest
-from .cache.journal import Journal
 from .cache.lease import Leases
 from .cache.lock import LockFile
 from .cache.store import Store
@@ -227,7 +226,7 @@ class Runner:
             paid = self.request_key(job, named)
             assert paid is not None  # a paid job with named inputs
             async with self._lease(job, paid):
-                if Journal(self.store.root).receipt(paid) is not None:
+                if self.reuse.paid_for(paid):
                     return None
                 async with self.remote.hold() as done:
                     if self.stopped:

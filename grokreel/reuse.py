@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .cache import sync
+from .cache.journal import Journal
 from .cache.lock import LockFile
 from .cache.store import Store
 from .errors import GrokreelError
@@ -45,6 +46,11 @@ class Reuse:
         if found is not None and found.get("recovered_from_journal"):
             self.store.put_action(key, found | {"request": job.request, "kind": job.kind})
         return found
+
+    def paid_for(self, paid: str) -> bool:
+        """Whether a build already stored the clip of request key ``paid`` (its receipt): a
+        chain's next link about to go out early is then reused the usual way instead."""
+        return Journal(self.store.root).receipt(paid) is not None
 
     async def pull(self, job: Job, key: str) -> dict[str, Any] | None:
         """``key``'s output from the remote cache, verified, before anything is paid."""
